@@ -186,40 +186,33 @@ absl::StatusOr<MptcpOption> ParseDss(ByteReader& r, size_t length) {
   return dss;
 }
 
+// The eight ADD_ADDR layouts, told apart by length alone.
+struct AddAddrShape {
+  size_t length;
+  bool v6;
+  bool port;
+  bool hmac;
+};
+constexpr AddAddrShape kAddAddrShapes[] = {
+    {8, false, false, false}, {10, false, true, false},
+    {16, false, false, true}, {18, false, true, true},
+    {20, true, false, false}, {22, true, true, false},
+    {28, true, false, true},  {30, true, true, true},
+};
+
 absl::StatusOr<MptcpOption> ParseAddAddr(ByteReader& r, uint8_t nibble,
                                          size_t length) {
-  bool v6, has_port, has_hmac;
-  switch (length) {
-    case 8:
-      v6 = false, has_port = false, has_hmac = false;
-      break;
-    case 10:
-      v6 = false, has_port = true, has_hmac = false;
-      break;
-    case 16:
-      v6 = false, has_port = false, has_hmac = true;
-      break;
-    case 18:
-      v6 = false, has_port = true, has_hmac = true;
-      break;
-    case 20:
-      v6 = true, has_port = false, has_hmac = false;
-      break;
-    case 22:
-      v6 = true, has_port = true, has_hmac = false;
-      break;
-    case 28:
-      v6 = true, has_port = false, has_hmac = true;
-      break;
-    case 30:
-      v6 = true, has_port = true, has_hmac = true;
-      break;
-    default:
-      return InvalidArgumentError(StrFormat(
-          "ADD_ADDR: length %u matches no variant (IPv4: 8/10 echo, 16/18 "
-          "with HMAC; IPv6: 20/22 echo, 28/30 with HMAC; +2 with port)",
-          length));
+  const AddAddrShape* shape = nullptr;
+  for (const AddAddrShape& s : kAddAddrShapes) {
+    if (s.length == length) shape = &s;
   }
+  if (shape == nullptr) {
+    return InvalidArgumentError(StrFormat(
+        "ADD_ADDR: length %u matches no variant (IPv4: 8/10 echo, 16/18 "
+        "with HMAC; IPv6: 20/22 echo, 28/30 with HMAC; +2 with port)",
+        length));
+  }
+  const bool v6 = shape->v6, has_port = shape->port, has_hmac = shape->hmac;
   AddAddr add;
   add.echo = (nibble & kAddAddrFlagEcho) != 0;
   if (add.echo && has_hmac) {

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# plait-wire's command line: what it prints, and its exit codes (0 clean,
+# 1 --check found a problem, 2 usage or input errors).
+set -u
+wire=dataplane/wire/plait-wire
+data=dataplane/wire/testdata
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+out=$("$wire" --check "$data/kernel_mptcp_checksum.pcap") || fail "clean capture: exit $?"
+grep -q "DSS checksums: 17 correct, 0 wrong" <<<"$out" || fail "DSS summary missing: $out"
+grep -q "MP_JOIN SYN/ACK" <<<"$out" || fail "no MP_JOIN SYN/ACK line"
+
+out=$("$wire" --quiet "$data/kernel_mptcp.pcap") || fail "quiet run: exit $?"
+[ "$(wc -l <<<"$out")" -eq 3 ] || fail "--quiet should print only the summary: $out"
+
+# A SYN with valid IP and TCP checksums whose MP_CAPABLE has length 5, which
+# matches no variant: decoded, the problem named, and --check exits 1.
+bad_syn=4500003000004000400626c40a0100010a0100029c40145100000001000000007002faf0af4a00001e05010101010101
+out=$("$wire" --check --hex "$bad_syn" 2>/dev/null)
+[ $? -eq 1 ] || fail "--check on a malformed option should exit 1"
+grep -q "problem: MP_CAPABLE" <<<"$out" || fail "problem not named: $out"
+
+"$wire" --hex abc >/dev/null 2>&1
+[ $? -eq 2 ] || fail "odd hex should exit 2"
+"$wire" --bogus >/dev/null 2>&1
+[ $? -eq 2 ] || fail "unknown flag should exit 2"
+"$wire" /nonexistent/file >/dev/null 2>&1
+[ $? -eq 2 ] || fail "missing file should exit 2"
+"$wire" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "no input should exit 2"
+msg=$("$wire" --bogus 2>&1)
+grep -q "unknown flag --bogus" <<<"$msg" || fail "error does not name the flag: $msg"
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "all plait-wire checks passed"

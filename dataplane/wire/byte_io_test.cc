@@ -9,7 +9,8 @@ namespace plait::wire {
 namespace {
 
 TEST(ByteReaderTest, ReadsBigEndianAndStopsAtTheEnd) {
-  const std::array<uint8_t, 7> data = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
+  const std::array<uint8_t, 7> data = {0x01, 0x02, 0x03, 0x04,
+                                       0x05, 0x06, 0x07};
   ByteReader r(data);
   uint16_t a;
   uint32_t b;

@@ -53,8 +53,8 @@ TEST(InternetChecksumTest, IntegerHelpersMatchBytes) {
   a.AddU32(0x090a0b0c);
   a.AddU16(0x0d0e);
   InternetChecksum b;
-  const std::vector<uint8_t> bytes = {1, 2, 3, 4, 5, 6, 7, 8,
-                                      9, 10, 11, 12, 13, 14};
+  const std::vector<uint8_t> bytes = {1, 2, 3,  4,  5,  6,  7,
+                                      8, 9, 10, 11, 12, 13, 14};
   b.Add(bytes);
   EXPECT_EQ(a.Finish(), b.Finish());
 }

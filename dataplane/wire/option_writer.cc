@@ -24,7 +24,8 @@ enum class Kind {
 };
 
 Kind KindOf(const Option& option) {
-  if (const auto* mptcp = std::get_if<MptcpOption>(&option)) return Kind::kMptcp;
+  if (const auto* mptcp = std::get_if<MptcpOption>(&option))
+    return Kind::kMptcp;
   const auto& tcp = std::get<TcpOption>(option);
   if (std::holds_alternative<MssOption>(tcp)) return Kind::kMss;
   if (std::holds_alternative<SackPermittedOption>(tcp)) {
@@ -102,8 +103,8 @@ std::string NameOf(const Option& option) {
     return MptcpSubtypeName(*mptcp);
   }
   static constexpr uint8_t kKinds[] = {
-      kTcpOptionMss,  kTcpOptionSackPermitted, kTcpOptionTimestamps,
-      kTcpOptionWindowScale, kTcpOptionSack, kTcpOptionFastOpen};
+      kTcpOptionMss,         kTcpOptionSackPermitted, kTcpOptionTimestamps,
+      kTcpOptionWindowScale, kTcpOptionSack,          kTcpOptionFastOpen};
   const Kind kind = KindOf(option);
   if (kind == Kind::kRaw) return "raw option";
   return TcpOptionName(kKinds[static_cast<int>(kind)]);
@@ -167,16 +168,16 @@ size_t OptionWriter::Add(const MptcpOption& option) {
 
 absl::StatusOr<OptionLayout> OptionWriter::Finish() const {
   if (added_ > options_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "option writer: ", added_, " options added, at most ",
-        options_.size(), " are supported"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("option writer: ", added_, " options added, at most ",
+                     options_.size(), " are supported"));
   }
   for (size_t i = 0; i < count_; ++i) {
     absl::Status status = Check(options_[i]);
     if (!status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "option writer: option ", i, " (", NameOf(options_[i]),
-          ") cannot be encoded: ", status.message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("option writer: option ", i, " (", NameOf(options_[i]),
+                       ") cannot be encoded: ", status.message()));
     }
   }
 
@@ -230,9 +231,8 @@ absl::StatusOr<OptionLayout> OptionWriter::Finish() const {
   for (size_t n = 0; n < placed_count; ++n) {
     const Placed* previous = n > 0 ? &placed[n - 1] : nullptr;
     const Placed* next = n + 1 < placed_count ? &placed[n + 1] : nullptr;
-    const Padding pad = layout.aligned
-                            ? AlignedPadding(previous, placed[n], next)
-                            : Padding{};
+    const Padding pad =
+        layout.aligned ? AlignedPadding(previous, placed[n], next) : Padding{};
     WriteNops(pad.before, out);
     WriteOption(placed[n].option, out);
     WriteNops(pad.after, out);

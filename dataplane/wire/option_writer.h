@@ -43,7 +43,7 @@ struct OptionLayout {
   static constexpr size_t kMaxOptions = 16;
 
   std::array<uint8_t, kTcpOptionSpace> bytes{};
-  uint8_t length = 0;  // a multiple of 4, at most 40
+  uint8_t length = 0;    // a multiple of 4, at most 40
   bool aligned = false;  // every option on a 4-byte boundary
   // Indices (as returned by Add) of the options left out for lack of room.
   std::array<uint8_t, kMaxOptions> omitted{};

@@ -199,10 +199,19 @@ TEST(OptionWriterTest, RandomMixesParseBackExactly) {
       have_kind[pick] = true;
       OptionWriter::Option option;
       switch (pick) {
-        case 0: option = TcpOption{MssOption{uint16_t(rng())}}; break;
-        case 1: option = TcpOption{WindowScaleOption{uint8_t(rng() % 15)}}; break;
-        case 2: option = TcpOption{SackPermittedOption{}}; break;
-        case 3: option = TcpOption{TimestampsOption{uint32_t(rng()), uint32_t(rng())}}; break;
+        case 0:
+          option = TcpOption{MssOption{uint16_t(rng())}};
+          break;
+        case 1:
+          option = TcpOption{WindowScaleOption{uint8_t(rng() % 15)}};
+          break;
+        case 2:
+          option = TcpOption{SackPermittedOption{}};
+          break;
+        case 3:
+          option =
+              TcpOption{TimestampsOption{uint32_t(rng()), uint32_t(rng())}};
+          break;
         case 4: {
           SackOption sack;
           sack.count = 1 + rng() % 4;
@@ -210,19 +219,26 @@ TEST(OptionWriterTest, RandomMixesParseBackExactly) {
           option = TcpOption{sack};
           break;
         }
-        case 5: option = TcpOption{FastOpenOption{cookie}}; break;
+        case 5:
+          option = TcpOption{FastOpenOption{cookie}};
+          break;
         case 6: {
           Dss dss;
           dss.data_ack = rng();
-          dss.mapping = DssMapping{.dsn = rng(), .dsn_64 = true,
+          dss.mapping = DssMapping{.dsn = rng(),
+                                   .dsn_64 = true,
                                    .subflow_seq = uint32_t(rng()),
                                    .data_level_length = uint16_t(rng())};
           if (rng() % 2) dss.mapping->checksum = uint16_t(rng());
           option = MptcpOption{dss};
           break;
         }
-        case 7: option = MptcpOption{MpPrio{.backup = bool(rng() % 2)}}; break;
-        case 8: option = MptcpOption{*RemoveAddr::Of({1, 2, 3})}; break;
+        case 7:
+          option = MptcpOption{MpPrio{.backup = bool(rng() % 2)}};
+          break;
+        case 8:
+          option = MptcpOption{*RemoveAddr::Of({1, 2, 3})};
+          break;
         case 9: {
           AddAddr add;
           add.address_id = rng();
@@ -232,8 +248,12 @@ TEST(OptionWriterTest, RandomMixesParseBackExactly) {
           option = MptcpOption{add};
           break;
         }
-        case 10: option = MptcpOption{MpTcpRst{.reason = uint8_t(rng() % 7)}}; break;
-        case 11: option = MptcpOption{MpFail{.dsn = rng()}}; break;
+        case 10:
+          option = MptcpOption{MpTcpRst{.reason = uint8_t(rng() % 7)}};
+          break;
+        case 11:
+          option = MptcpOption{MpFail{.dsn = rng()}};
+          break;
       }
       added.push_back(option);
       std::visit([&](const auto& o) { writer.Add(o); }, option);

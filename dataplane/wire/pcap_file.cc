@@ -33,8 +33,9 @@ void AppendLe16(std::string* out, uint16_t v) {
 
 absl::StatusOr<PcapReader> PcapReader::Open(absl::Span<const uint8_t> file) {
   if (file.size() < kGlobalHeaderLength) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "pcap: file is ", file.size(), " bytes, shorter than the 24-byte header"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("pcap: file is ", file.size(),
+                     " bytes, shorter than the 24-byte header"));
   }
   const uint32_t le = LoadLe32(file.data());
   const uint32_t be = LoadBe32(file.data());
@@ -66,9 +67,9 @@ bool PcapReader::Next(PcapRecord* record) {
   if (!error_.ok() || pos_ == file_.size()) return false;
   ++index_;
   if (file_.size() - pos_ < kRecordHeaderLength) {
-    error_ = absl::DataLossError(
-        absl::StrCat("pcap: record ", index_, " header is cut off after ",
-                     file_.size() - pos_, " bytes"));
+    error_ = absl::DataLossError(absl::StrCat("pcap: record ", index_,
+                                              " header is cut off after ",
+                                              file_.size() - pos_, " bytes"));
     return false;
   }
   const uint8_t* h = file_.data() + pos_;
@@ -117,9 +118,9 @@ absl::StatusOr<absl::Span<const uint8_t>> IpPacketInFrame(
           absl::StrCat("pcap: link type ", link_type, " is not supported"));
   }
   if (frame.size() < header) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "frame of ", frame.size(), " bytes is shorter than its ", header,
-        "-byte link header"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("frame of ", frame.size(), " bytes is shorter than its ",
+                     header, "-byte link header"));
   }
   uint16_t ethertype = LoadBe16(frame.data() + ethertype_at);
   if (ethertype == 0x8100 && link_type == uint32_t(LinkType::kEthernet)) {
@@ -140,8 +141,8 @@ PcapWriter::PcapWriter() {
   AppendLe32(&bytes_, kMagicNanos);
   AppendLe16(&bytes_, 2);  // version 2.4
   AppendLe16(&bytes_, 4);
-  AppendLe32(&bytes_, 0);  // GMT offset
-  AppendLe32(&bytes_, 0);  // accuracy
+  AppendLe32(&bytes_, 0);      // GMT offset
+  AppendLe32(&bytes_, 0);      // accuracy
   AppendLe32(&bytes_, 65535);  // snap length
   AppendLe32(&bytes_, static_cast<uint32_t>(LinkType::kRaw));
 }

@@ -133,8 +133,8 @@ int main(int argc, char** argv) {
       emit(decoder.Decode(*packet, record.timestamp_ns));
     }
     if (!reader->error().ok()) {
-      std::cerr << "plait-wire: " << input << ": "
-                << reader->error().message() << "\n";
+      std::cerr << "plait-wire: " << input << ": " << reader->error().message()
+                << "\n";
       return 2;
     }
   }

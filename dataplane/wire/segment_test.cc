@@ -94,8 +94,8 @@ TEST(ParseSegmentTest, BuiltIpv6SegmentRoundTrips) {
   Dss dss;
   dss.data_ack = 0x1122334455667788;
   dss.data_ack_64 = true;
-  dss.mapping = DssMapping{.dsn = 42, .dsn_64 = true, .subflow_seq = 1,
-                           .data_level_length = 5};
+  dss.mapping = DssMapping{
+      .dsn = 42, .dsn_64 = true, .subflow_seq = 1, .data_level_length = 5};
   writer.Add(MptcpOption{dss});
   auto layout = writer.Finish();
   ASSERT_TRUE(layout.ok());
@@ -121,8 +121,8 @@ TEST(ParseSegmentTest, BuiltIpv6SegmentRoundTrips) {
 
 TEST(ParseSegmentTest, MalformedMptcpOptionIsReportedNotFatal) {
   // A DSS whose length matches no combination of its flags.
-  const std::vector<uint8_t> options = {0x1e, 0x05, 0x20, 0x01, 0x00,
-                                        0x01, 0x01, 0x01};
+  const std::vector<uint8_t> options = {0x1e, 0x05, 0x20, 0x01,
+                                        0x00, 0x01, 0x01, 0x01};
   auto segment = ParseSegment(BuildIpv6Segment(options, {}));
   ASSERT_TRUE(segment.ok()) << segment.status();
   EXPECT_EQ(segment->mptcp_count, 0);
@@ -152,8 +152,7 @@ TEST(ParseSegmentTest, EveryPrefixOfAValidSegmentFailsCleanly) {
       BuildIpv6Segment(layout->option_bytes(), {1, 2, 3});
   ASSERT_TRUE(ParseSegment(packet).ok());
   for (size_t cut = 0; cut < packet.size(); ++cut) {
-    auto segment =
-        ParseSegment(absl::MakeConstSpan(packet).subspan(0, cut));
+    auto segment = ParseSegment(absl::MakeConstSpan(packet).subspan(0, cut));
     EXPECT_FALSE(segment.ok()) << "prefix of " << cut << " bytes parsed";
   }
 }

@@ -83,9 +83,9 @@ std::string TraceDecoder::Decode(absl::Span<const uint8_t> packet,
   const uint64_t since = timestamp_ns >= first_timestamp_ns_
                              ? timestamp_ns - first_timestamp_ns_
                              : 0;
-  std::string line = absl::StrFormat("%4d %4d.%06d ", summary_.packets,
-                                     since / 1000000000,
-                                     (since % 1000000000) / 1000);
+  std::string line =
+      absl::StrFormat("%4d %4d.%06d ", summary_.packets, since / 1000000000,
+                      (since % 1000000000) / 1000);
   absl::StatusOr<Segment> parsed = ParseSegment(packet);
   if (!parsed.ok()) {
     if (absl::IsUnimplemented(parsed.status())) {
@@ -98,8 +98,8 @@ std::string TraceDecoder::Decode(absl::Span<const uint8_t> packet,
   const Segment& s = *parsed;
   ++summary_.tcp_segments;
 
-  Flow& flow = flows_[FlowKey{s.ip.src, s.tcp.src_port, s.ip.dst,
-                              s.tcp.dst_port}];
+  Flow& flow =
+      flows_[FlowKey{s.ip.src, s.tcp.src_port, s.ip.dst, s.tcp.dst_port}];
   if (s.tcp.has(TcpHeader::kSyn)) {
     flow.have_isn = true;
     flow.isn = s.tcp.seq;
@@ -107,7 +107,8 @@ std::string TraceDecoder::Decode(absl::Span<const uint8_t> packet,
   }
   const auto reverse =
       flows_.find(FlowKey{s.ip.dst, s.tcp.dst_port, s.ip.src, s.tcp.src_port});
-  const bool have_peer_isn = reverse != flows_.end() && reverse->second.have_isn;
+  const bool have_peer_isn =
+      reverse != flows_.end() && reverse->second.have_isn;
 
   absl::StrAppend(&line, s.ip.src.ToString(), ":", s.tcp.src_port, " > ",
                   s.ip.dst.ToString(), ":", s.tcp.dst_port, " [",
@@ -118,8 +119,9 @@ std::string TraceDecoder::Decode(absl::Span<const uint8_t> packet,
     absl::StrAppend(&line, " seq ", s.tcp.seq, " (raw)");
   }
   if (s.tcp.has(TcpHeader::kAck)) {
-    absl::StrAppend(&line, " ack ",
-                    have_peer_isn ? s.tcp.ack - reverse->second.isn : s.tcp.ack);
+    absl::StrAppend(
+        &line, " ack ",
+        have_peer_isn ? s.tcp.ack - reverse->second.isn : s.tcp.ack);
   }
   absl::StrAppend(&line, " win ", s.tcp.window, " len ", s.tcp.payload.size());
   if (!s.checksum_valid) {
@@ -136,7 +138,8 @@ std::string TraceDecoder::Decode(absl::Span<const uint8_t> packet,
 
   if (s.has_option_problems()) ++summary_.option_problems;
   for (const OptionProblem& problem : s.options.problem_list()) {
-    absl::StrAppend(&line, "\n       problem: ", DescribeOptionProblem(problem));
+    absl::StrAppend(&line,
+                    "\n       problem: ", DescribeOptionProblem(problem));
   }
   for (const Segment::MptcpError& error : s.mptcp_option_errors()) {
     absl::StrAppend(&line, "\n       problem: ", error.status.message());

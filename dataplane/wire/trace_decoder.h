@@ -21,8 +21,8 @@ namespace plait::wire {
 struct TraceSummary {
   int packets = 0;
   int tcp_segments = 0;
-  int not_tcp = 0;       // other protocols and fragments
-  int malformed = 0;     // headers or option space unreadable
+  int not_tcp = 0;    // other protocols and fragments
+  int malformed = 0;  // headers or option space unreadable
   int bad_tcp_checksums = 0;
   int option_problems = 0;  // segments with a malformed TCP or MPTCP option
   std::map<std::string, int> mptcp_options;  // by subtype name

@@ -63,8 +63,7 @@ TEST(TraceDecoderTest, CatchesPayloadRewrittenBehindAValidTcpChecksum) {
     ASSERT_TRUE(segment.ok());
     if (rewritten || segment->tcp.payload.size() < 100) continue;
     const size_t tcp_offset = segment->ip.payload.data() - packet.data();
-    const size_t payload_offset =
-        segment->tcp.payload.data() - packet.data();
+    const size_t payload_offset = segment->tcp.payload.data() - packet.data();
     packet[payload_offset + 50] ^= 0x20;
     ASSERT_TRUE(FillTcpChecksum(segment->ip.src, segment->ip.dst,
                                 absl::MakeSpan(packet).subspan(tcp_offset))

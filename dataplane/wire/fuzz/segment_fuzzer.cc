@@ -35,8 +35,10 @@ void CheckMptcpRoundTrip(const MptcpOption& option) {
 
 void CheckLayout(const Segment& segment) {
   OptionWriter writer;
-  if (segment.options.timestamps) writer.Add(TcpOption{*segment.options.timestamps});
-  if (segment.options.mss) writer.Add(TcpOption{MssOption{*segment.options.mss}});
+  if (segment.options.timestamps)
+    writer.Add(TcpOption{*segment.options.timestamps});
+  if (segment.options.mss)
+    writer.Add(TcpOption{MssOption{*segment.options.mss}});
   for (const MptcpOption& option : segment.mptcp_options()) writer.Add(option);
   auto layout = writer.Finish();
   if (!layout.ok()) Fail("option writer refused parsed options");

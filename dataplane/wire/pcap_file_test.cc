@@ -67,6 +67,34 @@ TEST(PcapWriterTest, RoundTripsThroughTheReader) {
   EXPECT_TRUE(reader->error().ok());
 }
 
+// A packet above the declared snap length is cut to it, and the record keeps
+// the packet's real size as its original length.
+TEST(PcapWriterTest, TruncatesToTheSnapLength) {
+  PcapWriter writer;
+  const std::vector<uint8_t> big(PcapWriter::kSnapLength + 100, 0x45);
+  writer.Add(1, big);
+  auto reader = PcapReader::Open(AsBytes(writer.bytes()));
+  ASSERT_TRUE(reader.ok());
+  PcapRecord r;
+  ASSERT_TRUE(reader->Next(&r));
+  EXPECT_EQ(r.data.size(), PcapWriter::kSnapLength);
+  EXPECT_EQ(r.original_length, big.size());
+  EXPECT_FALSE(reader->Next(&r));
+  EXPECT_TRUE(reader->error().ok());
+}
+
+// The upper 4 bits of the link-type field can carry FCS information.
+TEST(PcapReaderTest, MasksFcsBitsOffTheLinkType) {
+  PcapWriter writer;
+  std::string bytes = writer.bytes();
+  // Little-endian field: byte 23 holds bits 24..31. Bits 29..31 give the FCS
+  // length in 16-bit words (2: a 4-byte FCS) and bit 28 says it is present.
+  bytes[23] = static_cast<char>(0x50);
+  auto reader = PcapReader::Open(AsBytes(bytes));
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(reader->link_type(), uint32_t(LinkType::kRaw));
+}
+
 TEST(PcapReaderTest, EveryTruncationIsAnErrorNotACrash) {
   PcapWriter writer;
   const std::vector<uint8_t> packet(40, 0x45);
@@ -74,7 +102,9 @@ TEST(PcapReaderTest, EveryTruncationIsAnErrorNotACrash) {
   writer.Add(2, packet);
   const std::string& whole = writer.bytes();
   for (size_t cut = 0; cut < whole.size(); ++cut) {
-    auto reader = PcapReader::Open(AsBytes(whole.substr(0, cut)));
+    // The reader keeps a view of the bytes: they must outlive it.
+    const std::string prefix = whole.substr(0, cut);
+    auto reader = PcapReader::Open(AsBytes(prefix));
     if (cut < 24) {
       EXPECT_FALSE(reader.ok()) << cut;
       continue;

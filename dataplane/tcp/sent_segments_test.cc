@@ -1,0 +1,115 @@
+#include "dataplane/tcp/sent_segments.h"
+
+#include "gtest/gtest.h"
+
+namespace plait::tcp {
+namespace {
+
+constexpr size_t kMss = 1000;
+
+SentSegments TenSegments() {
+  SentSegments sent;
+  for (uint64_t i = 0; i < 10; ++i) {
+    sent.Add(1 + i * kMss, 1 + (i + 1) * kMss, Time() + Milliseconds(i));
+  }
+  return sent;
+}
+
+TEST(SentSegmentsTest, CumulativeAckFreesAndSamplesTheNewest) {
+  SentSegments sent = TenSegments();
+  EXPECT_EQ(sent.outstanding_bytes(), 10 * kMss);
+  EXPECT_EQ(sent.pipe(), 10 * kMss);
+  const auto result = sent.Acknowledge(1 + 3 * kMss, {});
+  EXPECT_EQ(result.newly_acked, 3 * kMss);
+  ASSERT_TRUE(result.rtt_sample_sent_time.has_value());
+  EXPECT_EQ(*result.rtt_sample_sent_time, Time() + Milliseconds(2));
+  EXPECT_EQ(sent.count(), 7u);
+  EXPECT_EQ(sent.front().begin, 1 + 3 * kMss);
+}
+
+TEST(SentSegmentsTest, PartialAckTrimsTheFirstSegment) {
+  SentSegments sent = TenSegments();
+  const auto result = sent.Acknowledge(501, {});
+  EXPECT_EQ(result.newly_acked, 500u);
+  EXPECT_EQ(sent.front().begin, 501u);
+  EXPECT_EQ(sent.outstanding_bytes(), 10 * kMss - 500);
+}
+
+// RFC 6675: a hole is lost once three segments above it are SACKed.
+TEST(SentSegmentsTest, ThreeSackedSegmentsAboveAHoleMarkItLost) {
+  SentSegments sent = TenSegments();
+  // Segment 0 lost; 1 and 2 SACKed: not yet enough.
+  sent.Acknowledge(1, {{SackRange{1 + kMss, 1 + 3 * kMss}}});
+  EXPECT_EQ(sent.sacked_bytes(), 2 * kMss);
+  EXPECT_EQ(sent.MarkLostBySack(kMss), 0u);
+  EXPECT_EQ(sent.NextLost(), nullptr);
+  // A third: segment 0 is lost, and only segment 0.
+  sent.Acknowledge(1, {{SackRange{1 + kMss, 1 + 4 * kMss}}});
+  EXPECT_EQ(sent.MarkLostBySack(kMss), kMss);
+  ASSERT_NE(sent.NextLost(), nullptr);
+  EXPECT_EQ(sent.NextLost()->begin, 1u);
+  EXPECT_EQ(sent.lost_bytes(), kMss);
+  // pipe = outstanding - sacked - lost = 10 - 3 - 1 segments.
+  EXPECT_EQ(sent.pipe(), 6 * kMss);
+  sent.OnRetransmitted(1, 1 + kMss, Time() + Milliseconds(50));
+  EXPECT_EQ(sent.pipe(), 7 * kMss);
+  EXPECT_EQ(sent.NextLost(), nullptr);
+  // The retransmission arrives: everything up to the SACKed range is acked
+  // and the retransmitted segment gives no RTT sample (Karn).
+  const auto result = sent.Acknowledge(1 + 4 * kMss, {});
+  EXPECT_EQ(result.newly_acked, kMss);
+  EXPECT_FALSE(result.rtt_sample_sent_time.has_value());
+  EXPECT_EQ(sent.sacked_bytes(), 0u);
+  EXPECT_EQ(sent.lost_bytes(), 0u);
+  EXPECT_EQ(sent.pipe(), 6 * kMss);
+}
+
+TEST(SentSegmentsTest, SeveralHolesAreMarkedInOrder) {
+  SentSegments sent = TenSegments();
+  // Holes at 0 and 2; SACKed 1, 3..9.
+  sent.Acknowledge(1, {{SackRange{1 + kMss, 1 + 2 * kMss},
+                        SackRange{1 + 3 * kMss, 1 + 10 * kMss}}});
+  EXPECT_EQ(sent.MarkLostBySack(kMss), 2 * kMss);
+  EXPECT_EQ(sent.NextLost()->begin, 1u);
+  sent.OnRetransmitted(1, 1 + kMss, Time());
+  EXPECT_EQ(sent.NextLost()->begin, 1 + 2 * kMss);
+  sent.OnRetransmitted(1 + 2 * kMss, 1 + 3 * kMss, Time());
+  EXPECT_EQ(sent.NextLost(), nullptr);
+  EXPECT_EQ(sent.pipe(), 2 * kMss);  // the two retransmissions
+}
+
+TEST(SentSegmentsTest, TimeoutMarksEverythingUnsackedLost) {
+  SentSegments sent = TenSegments();
+  sent.Acknowledge(1, {{SackRange{1 + 5 * kMss, 1 + 6 * kMss}}});
+  EXPECT_EQ(sent.MarkAllLost(), 9 * kMss);
+  EXPECT_EQ(sent.pipe(), 0u);
+  EXPECT_EQ(sent.NextLost()->begin, 1u);
+  // A second timeout marks nothing new.
+  EXPECT_EQ(sent.MarkAllLost(), 0u);
+}
+
+TEST(SentSegmentsTest, RetransmittingTheFrontSplitsTheSegment) {
+  SentSegments sent = TenSegments();
+  sent.MarkFirstLost();
+  sent.OnRetransmitted(1, 401, Time());
+  ASSERT_NE(sent.NextLost(), nullptr);
+  EXPECT_EQ(sent.NextLost()->begin, 401u);
+  EXPECT_EQ(sent.NextLost()->end, 1 + kMss);
+  EXPECT_EQ(sent.count(), 11u);
+  EXPECT_EQ(sent.outstanding_bytes(), 10 * kMss);
+}
+
+TEST(SentSegmentsTest, LongRunsStayCompact) {
+  SentSegments sent;
+  uint64_t seq = 1;
+  for (int i = 0; i < 100000; ++i) {
+    sent.Add(seq, seq + kMss, Time());
+    seq += kMss;
+    if (i % 10 == 9) sent.Acknowledge(seq, {});
+  }
+  EXPECT_TRUE(sent.empty());
+  EXPECT_EQ(sent.outstanding_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace plait::tcp

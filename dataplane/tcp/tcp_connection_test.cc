@@ -1,0 +1,581 @@
+#include "dataplane/tcp/tcp_connection.h"
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/cc/registry.h"
+#include "gtest/gtest.h"
+
+namespace plait::tcp {
+namespace {
+
+using wire::TcpHeader;
+
+// The application side of one endpoint: reads everything, remembers events.
+class RecordingOwner : public TcpOwner {
+ public:
+  void OnEstablished(Time now) override { established = true; }
+  void OnReadable(Time now) override {
+    if (!read_automatically) return;
+    ReadAll(now);
+  }
+  void ReadAll(Time now) {
+    uint8_t buffer[65536];
+    size_t n;
+    while ((n = connection->Read(buffer, now)) > 0) {
+      received.insert(received.end(), buffer, buffer + n);
+    }
+  }
+  void OnWritable(Time now) override { ++writable_events; }
+  void OnClosed(Time now, CloseReason reason) override {
+    closed = true;
+    close_reason = reason;
+  }
+  void OnLoss(uint64_t, uint64_t, bool timeout, Time) override {
+    ++(timeout ? timeout_losses : fast_losses);
+  }
+
+  TcpConnection* connection = nullptr;
+  bool read_automatically = true;
+  bool established = false;
+  bool closed = false;
+  CloseReason close_reason = CloseReason::kNormal;
+  int writable_events = 0;
+  int fast_losses = 0;
+  int timeout_losses = 0;
+  std::vector<uint8_t> received;
+};
+
+// Two endpoints joined by a fixed-delay, infinitely fast wire on which a
+// test can drop or alter chosen packets. Everything runs on a virtual clock.
+class Loopback {
+ public:
+  struct Side : public TcpOutput {
+    Loopback* loop = nullptr;
+    int index = 0;
+    void SendPacket(absl::Span<const uint8_t> packet) override {
+      loop->Transmit(index, packet);
+    }
+  };
+
+  explicit Loopback(TcpConfig client_config = TcpConfig(),
+                    TcpConfig server_config = TcpConfig(),
+                    Duration one_way_delay = Milliseconds(10))
+      : delay_(one_way_delay) {
+    const TcpEndpoints a{*wire::IpAddress::Parse("10.0.0.1"), 40000,
+                         *wire::IpAddress::Parse("10.0.0.2"), 80};
+    const TcpEndpoints b{a.remote, a.remote_port, a.local, a.local_port};
+    for (int i = 0; i < 2; ++i) {
+      sides_[i].loop = this;
+      sides_[i].index = i;
+    }
+    client = std::make_unique<TcpConnection>(
+        client_config, a, 1000, Cc(client_config), &owners[0], &sides_[0]);
+    server = std::make_unique<TcpConnection>(
+        server_config, b, 0xfffff000u,  // wraps during long transfers
+        Cc(server_config), &owners[1], &sides_[1]);
+    owners[0].connection = client.get();
+    owners[1].connection = server.get();
+  }
+
+  static std::unique_ptr<cc::CongestionControl> Cc(const TcpConfig& config) {
+    return *cc::CreateCongestionControl(config.congestion_control,
+                                        config.mss);
+  }
+
+  // Returns false to drop the packet (from side `from`).
+  std::function<bool(int from, const wire::Segment&)> filter;
+
+  void Transmit(int from, absl::Span<const uint8_t> packet) {
+    ++sent_packets[from];
+    auto segment = wire::ParseSegment(packet);
+    EXPECT_TRUE(segment.ok()) << segment.status();
+    if (!segment.ok()) return;
+    EXPECT_TRUE(segment->checksum_valid);
+    if (filter && !filter(from, *segment)) {
+      ++dropped[from];
+      return;
+    }
+    in_flight_.push_back(
+        {now + delay_, 1 - from, std::vector<uint8_t>(packet.begin(), packet.end())});
+  }
+
+  TcpConnection& endpoint(int i) { return i == 0 ? *client : *server; }
+
+  // Runs until `done` or the deadline; returns whether `done` held.
+  bool RunUntil(const std::function<bool()>& done, Duration limit) {
+    const Time deadline = now + limit;
+    while (!done()) {
+      Time next = deadline;
+      if (!in_flight_.empty()) next = std::min(next, in_flight_.front().at);
+      for (int i = 0; i < 2; ++i) {
+        next = std::min(next, endpoint(i).next_deadline());
+      }
+      if (next >= deadline) {
+        now = deadline;
+        return done();
+      }
+      now = std::max(now, next);
+      if (!in_flight_.empty() && in_flight_.front().at <= now) {
+        Delivery d = std::move(in_flight_.front());
+        in_flight_.pop_front();
+        Deliver(d.to, d.bytes);
+        continue;
+      }
+      for (int i = 0; i < 2; ++i) {
+        if (endpoint(i).next_deadline() <= now) endpoint(i).OnTimer(now);
+      }
+    }
+    return true;
+  }
+
+  void Deliver(int to, const std::vector<uint8_t>& bytes) {
+    auto segment = wire::ParseSegment(bytes);
+    ASSERT_TRUE(segment.ok());
+    TcpConnection& c = endpoint(to);
+    if (to == 1 && c.state() == TcpState::kClosed && !server_started_ &&
+        segment->tcp.has(TcpHeader::kSyn) && !segment->tcp.has(TcpHeader::kAck)) {
+      server_started_ = true;
+      c.AcceptSyn(*segment, now);
+      return;
+    }
+    c.OnSegment(*segment, now);
+  }
+
+  // Writes `data` from side `from` as fast as the send buffer takes it.
+  bool Send(int from, const std::vector<uint8_t>& data, Duration limit) {
+    size_t offset = 0;
+    TcpConnection& c = endpoint(from);
+    return RunUntil(
+        [&] {
+          if (offset < data.size()) {
+            offset += c.Write(absl::MakeConstSpan(data).subspan(offset), now);
+          }
+          return offset == data.size();
+        },
+        limit);
+  }
+
+  Time now = Time();
+  RecordingOwner owners[2];
+  std::unique_ptr<TcpConnection> client;
+  std::unique_ptr<TcpConnection> server;
+  int sent_packets[2] = {0, 0};
+  int dropped[2] = {0, 0};
+
+ private:
+  struct Delivery {
+    Time at;
+    int to;
+    std::vector<uint8_t> bytes;
+  };
+  Duration delay_;
+  Side sides_[2];
+  std::deque<Delivery> in_flight_;
+  bool server_started_ = false;
+};
+
+std::vector<uint8_t> Pattern(size_t n) {
+  std::vector<uint8_t> data(n);
+  uint32_t x = 12345;
+  for (auto& b : data) {
+    x = x * 1103515245 + 12345;
+    b = static_cast<uint8_t>(x >> 16);
+  }
+  return data;
+}
+
+bool Established(Loopback& loop) {
+  return loop.client->state() == TcpState::kEstablished &&
+         loop.server->state() == TcpState::kEstablished;
+}
+
+TEST(TcpConnectionTest, HandshakeNegotiatesOptions) {
+  Loopback loop;
+  loop.client->Connect(loop.now);
+  EXPECT_EQ(loop.client->state(), TcpState::kSynSent);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+  EXPECT_TRUE(loop.owners[0].established);
+  EXPECT_TRUE(loop.owners[1].established);
+  EXPECT_TRUE(loop.client->sack_enabled());
+  EXPECT_TRUE(loop.client->timestamps_enabled());
+  EXPECT_EQ(loop.client->effective_mss(), 1460u);
+  // One RTT of 20 ms.
+  EXPECT_EQ(loop.client->rtt().latest_rtt(), Milliseconds(20));
+}
+
+TEST(TcpConnectionTest, TransfersAndClosesCleanly) {
+  Loopback loop;
+  loop.client->Connect(loop.now);
+  const std::vector<uint8_t> data = Pattern(3'000'000);
+  ASSERT_TRUE(loop.Send(0, data, Seconds(60)));
+  loop.client->Close(loop.now);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.server->state() == TcpState::kCloseWait; },
+      Seconds(60)));
+  EXPECT_EQ(loop.owners[1].received, data);
+  EXPECT_TRUE(loop.server->AtEndOfStream());
+  loop.server->Close(loop.now);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        return loop.server->state() == TcpState::kClosed &&
+               loop.client->state() == TcpState::kTimeWait;
+      },
+      Seconds(5)));
+  EXPECT_EQ(loop.server->close_reason(), CloseReason::kNormal);
+  EXPECT_EQ(loop.client->stats().rto_count, 0u);
+  EXPECT_EQ(loop.client->stats().bytes_retransmitted, 0u);
+  // TIME-WAIT lasts 60 s, then the client is closed too.
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.client->state() == TcpState::kClosed; }, Seconds(61)));
+  EXPECT_EQ(loop.client->close_reason(), CloseReason::kNormal);
+}
+
+TEST(TcpConnectionTest, BothDirectionsAtOnce) {
+  Loopback loop;
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+  const std::vector<uint8_t> up = Pattern(500'000);
+  const std::vector<uint8_t> down = Pattern(700'000);
+  size_t up_off = 0;
+  size_t down_off = 0;
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        up_off += loop.client->Write(absl::MakeConstSpan(up).subspan(up_off),
+                                     loop.now);
+        down_off += loop.server->Write(
+            absl::MakeConstSpan(down).subspan(down_off), loop.now);
+        return loop.owners[1].received.size() == up.size() &&
+               loop.owners[0].received.size() == down.size();
+      },
+      Seconds(30)));
+  EXPECT_EQ(loop.owners[1].received, up);
+  EXPECT_EQ(loop.owners[0].received, down);
+}
+
+TEST(TcpConnectionTest, OneLostSegmentIsRepairedWithoutTimeout) {
+  for (bool sack : {true, false}) {
+    SCOPED_TRACE(sack ? "SACK" : "NewReno");
+    TcpConfig config;
+    config.sack = sack;
+    Loopback loop(config, config);
+    int data_segments = 0;
+    loop.filter = [&](int from, const wire::Segment& s) {
+      if (from == 0 && !s.tcp.payload.empty()) {
+        return ++data_segments != 30;  // drop the 30th data segment once
+      }
+      return true;
+    };
+    loop.client->Connect(loop.now);
+    const std::vector<uint8_t> data = Pattern(1'000'000);
+    ASSERT_TRUE(loop.Send(0, data, Seconds(30)));
+    ASSERT_TRUE(loop.RunUntil(
+        [&] { return loop.owners[1].received.size() == data.size(); },
+        Seconds(30)));
+    EXPECT_EQ(loop.owners[1].received, data);
+    EXPECT_EQ(loop.dropped[0], 1);
+    EXPECT_EQ(loop.client->stats().rto_count, 0u);
+    EXPECT_EQ(loop.client->stats().fast_recoveries, 1u);
+    EXPECT_EQ(loop.client->stats().segments_retransmitted, 1u);
+    EXPECT_EQ(loop.owners[0].fast_losses, 1);
+  }
+}
+
+TEST(TcpConnectionTest, LostSynIsRetransmittedAfterTheInitialRto) {
+  Loopback loop;
+  int syns = 0;
+  loop.filter = [&](int from, const wire::Segment& s) {
+    return !(from == 0 && s.tcp.has(TcpHeader::kSyn) && ++syns == 1);
+  };
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(5)));
+  // 1 s initial RTO, then one 20 ms round trip and the third ACK's 10 ms.
+  EXPECT_EQ(loop.now, Time() + Milliseconds(1030));
+  EXPECT_EQ(syns, 2);
+}
+
+TEST(TcpConnectionTest, SynRetriesRunOutAgainstABlackHole) {
+  TcpConfig config;
+  config.max_syn_retransmissions = 3;
+  Loopback loop(config);
+  loop.filter = [](int, const wire::Segment&) { return false; };
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.owners[0].closed; },
+                            Seconds(60)));
+  EXPECT_EQ(loop.owners[0].close_reason, CloseReason::kTimeout);
+  // 1 + 2 + 4 + 8 s of backed-off timeouts.
+  EXPECT_EQ(loop.now, Time() + Seconds(15));
+  EXPECT_EQ(loop.sent_packets[0], 4);
+}
+
+TEST(TcpConnectionTest, DataRetriesRunOutWhenThePathDies) {
+  TcpConfig config;
+  config.max_retransmissions = 4;
+  Loopback loop(config);
+  bool dead = false;
+  loop.filter = [&](int, const wire::Segment&) { return !dead; };
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+  dead = true;
+  const std::vector<uint8_t> data = Pattern(10'000);
+  loop.client->Write(data, loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.owners[0].closed; },
+                            Seconds(120)));
+  EXPECT_EQ(loop.owners[0].close_reason, CloseReason::kTimeout);
+  EXPECT_EQ(loop.client->stats().rto_count, 5u);
+}
+
+TEST(TcpConnectionTest, PathDownThenUpResumesWithinOneBackedOffRto) {
+  Loopback loop;
+  bool down = false;
+  loop.filter = [&](int, const wire::Segment&) { return !down; };
+  loop.client->Connect(loop.now);
+  const std::vector<uint8_t> data = Pattern(2'000'000);
+  size_t offset = 0;
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        offset += loop.client->Write(absl::MakeConstSpan(data).subspan(offset),
+                                     loop.now);
+        return loop.owners[1].received.size() > 200'000;
+      },
+      Seconds(10)));
+  down = true;
+  const Time went_down = loop.now;
+  loop.RunUntil([] { return false; }, Seconds(10));
+  down = false;
+  const Time came_up = loop.now;
+  const size_t before = loop.owners[1].received.size();
+  const uint64_t rtos_before = loop.client->stats().rto_count;
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.owners[1].received.size() > before; }, Seconds(30)));
+  // The next retransmission after the path returned is at most one
+  // backed-off RTO away.
+  const Duration stall = loop.now - came_up;
+  EXPECT_LE(stall, loop.client->rtt().rto() + Milliseconds(20));
+  EXPECT_GT(rtos_before, 3u);
+  (void)went_down;
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        offset += loop.client->Write(absl::MakeConstSpan(data).subspan(offset),
+                                     loop.now);
+        return loop.owners[1].received.size() == data.size();
+      },
+      Seconds(60)));
+  EXPECT_EQ(loop.owners[1].received, data);
+}
+
+TEST(TcpConnectionTest, ZeroWindowIsProbedUntilTheReaderReturns) {
+  TcpConfig server_config;
+  server_config.receive_buffer_bytes = 64 * 1024;
+  server_config.window_scale = 2;
+  Loopback loop(TcpConfig(), server_config);
+  loop.owners[1].read_automatically = false;
+  loop.client->Connect(loop.now);
+  const std::vector<uint8_t> data = Pattern(300'000);
+  size_t offset = 0;
+  auto write_more = [&] {
+    offset += loop.client->Write(absl::MakeConstSpan(data).subspan(offset),
+                                 loop.now);
+  };
+  loop.RunUntil([&] { write_more(); return false; }, Seconds(20));
+  // All of the buffer but what receiver silly window avoidance holds back
+  // (less than one MSS).
+  EXPECT_LE(loop.server->readable_bytes(), 64u * 1024);
+  EXPECT_GT(loop.server->readable_bytes(), 64u * 1024 - 1460);
+  EXPECT_GT(loop.client->stats().zero_window_probes, 0u);
+  EXPECT_EQ(loop.client->stats().rto_count, 0u);
+  EXPECT_NE(loop.client->state(), TcpState::kClosed);
+  loop.owners[1].read_automatically = true;
+  loop.owners[1].ReadAll(loop.now);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        write_more();
+        return loop.owners[1].received.size() == data.size();
+      },
+      Seconds(120)));
+  EXPECT_EQ(loop.owners[1].received, data);
+}
+
+TEST(TcpConnectionTest, SendBufferPushesBackOnTheWriter) {
+  TcpConfig config;
+  config.send_buffer_bytes = 10'000;
+  Loopback loop(config);
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+  const std::vector<uint8_t> data = Pattern(50'000);
+  EXPECT_EQ(loop.client->Write(data, loop.now), 10'000u);
+  EXPECT_EQ(loop.client->Write(data, loop.now), 0u);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.owners[0].writable_events > 0; }, Seconds(1)));
+  EXPECT_GT(loop.client->send_buffer_free(), 0u);
+}
+
+TEST(TcpConnectionTest, ExactRstResetsAndInWindowRstIsChallenged) {
+  Loopback loop;
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+  // An attacker's RST with a sequence number inside the window but not the
+  // expected one: the server challenges and stays up (RFC 5961).
+  int resets_seen = 0;
+  loop.filter = [&](int from, const wire::Segment& s) {
+    if (s.tcp.has(TcpHeader::kRst)) ++resets_seen;
+    return true;
+  };
+  loop.client->Abort(loop.now);
+  EXPECT_EQ(loop.owners[0].close_reason, CloseReason::kAborted);
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.owners[1].closed; }, Seconds(1)));
+  EXPECT_EQ(loop.owners[1].close_reason, CloseReason::kReset);
+  EXPECT_EQ(resets_seen, 1);
+}
+
+TEST(TcpConnectionTest, OffsetRstGetsAChallengeAck) {
+  Loopback loop;
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+  // Forge a RST 100 bytes into the server's window.
+  bool forged = false;
+  loop.filter = [&](int from, const wire::Segment& s) {
+    if (from == 0 && s.tcp.has(TcpHeader::kRst)) forged = true;
+    return true;
+  };
+  // Build it by having the client abort with a shifted sequence number:
+  // simplest is to feed a crafted segment straight to the server.
+  std::vector<uint8_t> packet(40);
+  wire::ByteWriter out(absl::MakeSpan(packet));
+  wire::Ipv4HeaderFields ip;
+  ip.src = loop.client->endpoints().local;
+  ip.dst = loop.client->endpoints().remote;
+  ASSERT_TRUE(wire::WriteIpv4Header(ip, 20, out).ok());
+  wire::TcpHeaderFields tcp;
+  tcp.src_port = 40000;
+  tcp.dst_port = 80;
+  tcp.seq = loop.client->isn() + 1 + 100;
+  tcp.flags = TcpHeader::kRst;
+  ASSERT_TRUE(wire::WriteTcpHeader(tcp, {}, out).ok());
+  ASSERT_TRUE(wire::FillTcpChecksum(ip.src, ip.dst,
+                                    absl::MakeSpan(packet).subspan(20))
+                  .ok());
+  auto segment = wire::ParseSegment(packet);
+  ASSERT_TRUE(segment.ok());
+  loop.server->OnSegment(*segment, loop.now);
+  EXPECT_EQ(loop.server->state(), TcpState::kEstablished);
+  EXPECT_EQ(loop.server->stats().challenge_acks, 1u);
+  EXPECT_FALSE(forged);
+}
+
+TEST(TcpConnectionTest, SimultaneousOpen) {
+  Loopback loop;
+  // Both sides connect; the server side is given the client's address pair
+  // reversed, so each SYN reaches an endpoint in SYN-SENT.
+  loop.client->Connect(loop.now);
+  loop.server->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(2)));
+  const std::vector<uint8_t> data = Pattern(100'000);
+  ASSERT_TRUE(loop.Send(1, data, Seconds(10)));
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.owners[0].received.size() == data.size(); },
+      Seconds(10)));
+  EXPECT_EQ(loop.owners[0].received, data);
+}
+
+TEST(TcpConnectionTest, SimultaneousCloseGoesThroughClosing) {
+  Loopback loop;
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+  loop.client->Close(loop.now);
+  loop.server->Close(loop.now);
+  EXPECT_EQ(loop.client->state(), TcpState::kFinWait1);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        return loop.client->state() == TcpState::kClosing ||
+               loop.client->state() == TcpState::kTimeWait;
+      },
+      Seconds(1)));
+  EXPECT_EQ(loop.client->state(), TcpState::kClosing);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        return loop.client->state() == TcpState::kTimeWait &&
+               loop.server->state() == TcpState::kTimeWait;
+      },
+      Seconds(1)));
+}
+
+TEST(TcpConnectionTest, KeepaliveDetectsAVanishedPeer) {
+  TcpConfig config;
+  config.keepalive = true;
+  config.keepalive_idle = Seconds(10);
+  config.keepalive_interval = Seconds(1);
+  config.keepalive_probes = 3;
+  Loopback loop(config);
+  bool dead = false;
+  loop.filter = [&](int, const wire::Segment&) { return !dead; };
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+  // While the peer answers, probes keep the connection up.
+  loop.RunUntil([] { return false; }, Seconds(30));
+  EXPECT_EQ(loop.client->state(), TcpState::kEstablished);
+  EXPECT_GT(loop.client->stats().keepalive_probes, 0u);
+  dead = true;
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.owners[0].closed; },
+                            Seconds(30)));
+  EXPECT_EQ(loop.owners[0].close_reason, CloseReason::kKeepaliveTimeout);
+}
+
+TEST(TcpConnectionTest, PawsDropsAReplayedOldSegment) {
+  Loopback loop;
+  std::vector<std::vector<uint8_t>> captured;
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+  const std::vector<uint8_t> first = Pattern(1000);
+  loop.client->Write(first, loop.now);
+  loop.RunUntil([] { return false; }, Milliseconds(100));
+  const uint64_t dropped_before = loop.server->stats().dropped_segments;
+  // Replay a segment carrying an older timestamp than the newest seen: build
+  // one from the client with TSval far in the past.
+  loop.RunUntil([] { return false; }, Seconds(2));
+  std::vector<uint8_t> packet(20 + 32 + 10);
+  wire::ByteWriter out(absl::MakeSpan(packet));
+  wire::Ipv4HeaderFields ip;
+  ip.src = loop.client->endpoints().local;
+  ip.dst = loop.client->endpoints().remote;
+  ASSERT_TRUE(wire::WriteIpv4Header(ip, 32 + 10, out).ok());
+  const uint8_t ts[12] = {1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0};
+  wire::TcpHeaderFields tcp;
+  tcp.src_port = 40000;
+  tcp.dst_port = 80;
+  tcp.seq = loop.client->isn() + 1 + 1000;
+  tcp.ack = loop.server->isn() + 1;
+  tcp.flags = TcpHeader::kAck;
+  tcp.window = 1000;
+  ASSERT_TRUE(wire::WriteTcpHeader(tcp, ts, out).ok());
+  const uint8_t payload[10] = {};
+  out.WriteBytes(payload);
+  ASSERT_TRUE(wire::FillTcpChecksum(ip.src, ip.dst,
+                                    absl::MakeSpan(packet).subspan(20))
+                  .ok());
+  auto segment = wire::ParseSegment(packet);
+  ASSERT_TRUE(segment.ok());
+  loop.server->OnSegment(*segment, loop.now);
+  EXPECT_EQ(loop.server->stats().dropped_segments, dropped_before + 1);
+  EXPECT_EQ(loop.server->readable_bytes(), 0u);
+  EXPECT_EQ(loop.owners[1].received.size(), 1000u);
+}
+
+TEST(TcpConnectionTest, ConfigValidationNamesTheField) {
+  TcpConfig config;
+  config.window_scale = 15;
+  absl::Status status = config.Validate();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("window_scale"), std::string::npos);
+  config = TcpConfig();
+  config.receive_buffer_bytes = 16 << 20;
+  config.window_scale = 0;
+  EXPECT_FALSE(config.Validate().ok());
+  EXPECT_TRUE(TcpConfig().Validate().ok());
+}
+
+}  // namespace
+}  // namespace plait::tcp

@@ -96,7 +96,7 @@ void Cubic::StartEpoch(Time now) {
     s_.w_max = cwnd_epoch;
     s_.k = 0;
   } else {
-    // Section 4.2, equation 2, in segments and seconds.
+    // Section 4.2: K = cbrt((W_max - cwnd_epoch) / C), segments and seconds.
     const double gap_segments =
         static_cast<double>(s_.w_max - cwnd_epoch) / mss_;
     s_.k = std::cbrt(gap_segments / kCubicC);

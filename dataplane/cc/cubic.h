@@ -126,8 +126,8 @@ class Cubic : public CongestionControl {
   std::optional<Time> epoch_start() const {
     return s_.in_epoch ? std::optional<Time>(s_.epoch_start) : std::nullopt;
   }
-  // W_cubic(t) in segments (RFC 9438 equation 1) for the current epoch;
-  // t is seconds since the epoch start.
+  // W_cubic(t) = C (t - K)^3 + W_max in segments (RFC 9438 section 4.2) for
+  // the current epoch; t is seconds since the epoch start.
   double WCubicSegments(double t) const;
 
  private:

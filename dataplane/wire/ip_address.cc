@@ -18,15 +18,22 @@ IpAddress IpAddress::V4(uint32_t host_order) {
 
 IpAddress IpAddress::V4Bytes(absl::Span<const uint8_t> four) {
   IpAddress a;
-  std::memcpy(a.bytes_.data(), four.data(), four.size() < 4 ? four.size() : 4);
+  // An empty span may have a null data(); memcpy from null is undefined even
+  // for 0 bytes (UBSan's nonnull check).
+  if (!four.empty()) {
+    std::memcpy(a.bytes_.data(), four.data(),
+                four.size() < 4 ? four.size() : 4);
+  }
   return a;
 }
 
 IpAddress IpAddress::V6Bytes(absl::Span<const uint8_t> sixteen) {
   IpAddress a;
   a.family_ = Family::kV6;
-  std::memcpy(a.bytes_.data(), sixteen.data(),
-              sixteen.size() < 16 ? sixteen.size() : 16);
+  if (!sixteen.empty()) {  // see V4Bytes
+    std::memcpy(a.bytes_.data(), sixteen.data(),
+                sixteen.size() < 16 ? sixteen.size() : 16);
+  }
   return a;
 }
 

@@ -37,5 +37,13 @@ TEST(IpAddressTest, FamiliesDifferEvenWithEqualBytes) {
   EXPECT_EQ(set.size(), 2u);
 }
 
+// An empty span (whose data() may be null) gives the all-zero address of the
+// family rather than a memcpy from null.
+TEST(IpAddressTest, EmptySpansGiveZeroAddresses) {
+  EXPECT_EQ(IpAddress::V4Bytes({}), IpAddress::V4(0));
+  const uint8_t zeros[16] = {};
+  EXPECT_EQ(IpAddress::V6Bytes({}), IpAddress::V6Bytes({zeros, 16}));
+}
+
 }  // namespace
 }  // namespace plait::wire

@@ -8,33 +8,13 @@
 #include "dataplane/wire/byte_io.h"
 #include "dataplane/wire/checksum.h"
 #include "dataplane/wire/ip_address.h"
+#include "dataplane/wire/test_util.h"
 #include "gtest/gtest.h"
 
 namespace plait::wire {
 namespace {
 
-// "45 00 0a" -> {0x45, 0x00, 0x0a}; spaces are ignored.
-std::vector<uint8_t> FromHex(absl::string_view hex) {
-  std::vector<uint8_t> out;
-  int high = -1;
-  for (char c : hex) {
-    int v;
-    if (c >= '0' && c <= '9') {
-      v = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      v = c - 'a' + 10;
-    } else {
-      continue;
-    }
-    if (high < 0) {
-      high = v;
-    } else {
-      out.push_back(static_cast<uint8_t>(high << 4 | v));
-      high = -1;
-    }
-  }
-  return out;
-}
+using testing_util::FromHex;
 
 IpAddress Addr(absl::string_view text) { return *IpAddress::Parse(text); }
 

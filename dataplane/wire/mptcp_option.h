@@ -28,12 +28,14 @@
 #include "absl/types/span.h"
 #include "dataplane/wire/byte_io.h"
 #include "dataplane/wire/ip_address.h"
+#include "dataplane/wire/tcp_option_space.h"
 
 namespace plait::wire {
 
 inline constexpr uint8_t kMptcpOptionKind = 30;
-// All TCP options share 40 bytes; no MPTCP option can be longer.
-inline constexpr size_t kMaxMptcpOptionLength = 40;
+// All TCP options share the 40-byte option space; no MPTCP option can be
+// longer.
+inline constexpr size_t kMaxMptcpOptionLength = kTcpOptionSpace;
 
 enum class MptcpSubtype : uint8_t {
   kMpCapable = 0x0,

@@ -1,6 +1,7 @@
 #include "dataplane/wire/option_writer.h"
 
 #include <algorithm>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -11,7 +12,10 @@ namespace {
 
 using Option = OptionWriter::Option;
 
-// Which option a variant holds, for priorities and layout.
+// Which option a variant holds, for priorities and layout. The TCP kinds are
+// declared in the order Linux writes them (tcp_options_write): LayoutRank uses
+// the enumerator values as layout positions, so reordering them changes the
+// layout. The static_asserts below pin that order.
 enum class Kind {
   kMss,
   kSackPermitted,
@@ -22,10 +26,40 @@ enum class Kind {
   kRaw,
   kMptcp,
 };
+static_assert(Kind::kMss < Kind::kSackPermitted &&
+                  Kind::kSackPermitted < Kind::kTimestamps &&
+                  Kind::kTimestamps < Kind::kWindowScale &&
+                  Kind::kWindowScale < Kind::kSack &&
+                  Kind::kSack < Kind::kFastOpen && Kind::kFastOpen < Kind::kRaw,
+              "Kind must list TCP options in Linux's write order");
+static_assert(static_cast<int>(Kind::kMptcp) < 100,
+              "LayoutRank puts MPTCP options at 100 + priority, after TCP");
+
+// The TCP option kind byte of a typed TCP option; 0 for kRaw and kMptcp
+// (whose kind byte is in the option itself).
+constexpr uint8_t KindByte(Kind kind) {
+  switch (kind) {
+    case Kind::kMss:
+      return kTcpOptionMss;
+    case Kind::kSackPermitted:
+      return kTcpOptionSackPermitted;
+    case Kind::kTimestamps:
+      return kTcpOptionTimestamps;
+    case Kind::kWindowScale:
+      return kTcpOptionWindowScale;
+    case Kind::kSack:
+      return kTcpOptionSack;
+    case Kind::kFastOpen:
+      return kTcpOptionFastOpen;
+    case Kind::kRaw:
+    case Kind::kMptcp:
+      break;
+  }
+  return 0;
+}
 
 Kind KindOf(const Option& option) {
-  if (const auto* mptcp = std::get_if<MptcpOption>(&option))
-    return Kind::kMptcp;
+  if (std::holds_alternative<MptcpOption>(option)) return Kind::kMptcp;
   const auto& tcp = std::get<TcpOption>(option);
   if (std::holds_alternative<MssOption>(tcp)) return Kind::kMss;
   if (std::holds_alternative<SackPermittedOption>(tcp)) {
@@ -102,24 +136,46 @@ std::string NameOf(const Option& option) {
   if (const auto* mptcp = std::get_if<MptcpOption>(&option)) {
     return MptcpSubtypeName(*mptcp);
   }
-  static constexpr uint8_t kKinds[] = {
-      kTcpOptionMss,         kTcpOptionSackPermitted, kTcpOptionTimestamps,
-      kTcpOptionWindowScale, kTcpOptionSack,          kTcpOptionFastOpen};
   const Kind kind = KindOf(option);
   if (kind == Kind::kRaw) return "raw option";
-  return TcpOptionName(kKinds[static_cast<int>(kind)]);
+  return TcpOptionName(KindByte(kind));
+}
+
+// The TCP kind byte an option goes on the wire with, if it is one of the kinds
+// a segment may carry only once (MSS, window scale, SACK-permitted, SACK,
+// timestamps, TFO; the parser skips a second one as a problem); 0 otherwise.
+// Raw options count by their own kind byte.
+uint8_t NonRepeatableKind(const Option& option) {
+  const Kind kind = KindOf(option);
+  if (kind == Kind::kMptcp) return 0;
+  if (kind != Kind::kRaw) return KindByte(kind);
+  const auto& raw = std::get<RawOption>(std::get<TcpOption>(option));
+  if (raw.bytes.empty()) return 0;
+  switch (raw.bytes[0]) {
+    case kTcpOptionMss:
+    case kTcpOptionWindowScale:
+    case kTcpOptionSackPermitted:
+    case kTcpOptionSack:
+    case kTcpOptionTimestamps:
+    case kTcpOptionFastOpen:
+      return raw.bytes[0];
+    default:
+      return 0;
+  }
 }
 
 void WriteNops(size_t n, ByteWriter& out) {
   for (size_t i = 0; i < n; ++i) out.WriteU8(kTcpOptionNop);
 }
 
-void WriteOption(const Option& option, ByteWriter& out) {
+// False if the option could not be written whole (WriteMptcpOption then
+// writes nothing, WriteTcpOption marks `out` failed).
+bool WriteOption(const Option& option, ByteWriter& out) {
   if (const auto* tcp = std::get_if<TcpOption>(&option)) {
     WriteTcpOption(*tcp, out);
-  } else {
-    WriteMptcpOption(std::get<MptcpOption>(option), out);
+    return out.ok();
   }
+  return WriteMptcpOption(std::get<MptcpOption>(option), out);
 }
 
 // One chosen option, as it will be written.
@@ -131,8 +187,9 @@ struct Placed {
 
 // NOPs around an option in the aligned layout: TCP options are preceded by
 // them (so that their values are 32-bit aligned, as Linux writes NOP NOP TS),
-// MPTCP options are followed by them. SACK-permitted directly followed by
-// timestamps shares one 12-byte slot.
+// except TFO, which Linux writes as kind, length, cookie and then two NOPs
+// when the length is 2 mod 4; MPTCP options are followed by them.
+// SACK-permitted directly followed by timestamps shares one 12-byte slot.
 struct Padding {
   size_t before = 0;
   size_t after = 0;
@@ -150,7 +207,7 @@ Padding AlignedPadding(const Placed* previous, const Placed& placed,
       KindOf(previous->option) == Kind::kSackPermitted) {
     return {};
   }
-  if (kind == Kind::kMptcp) return {0, pad};
+  if (kind == Kind::kMptcp || kind == Kind::kFastOpen) return {0, pad};
   return {pad, 0};
 }
 
@@ -179,6 +236,20 @@ absl::StatusOr<OptionLayout> OptionWriter::Finish() const {
           absl::StrCat("option writer: option ", i, " (", NameOf(options_[i]),
                        ") cannot be encoded: ", status.message()));
     }
+  }
+  // The parser would skip the second of these as a problem.
+  std::array<size_t, 256> first_of_kind;
+  first_of_kind.fill(OptionLayout::kMaxOptions);
+  for (size_t i = 0; i < count_; ++i) {
+    const uint8_t kind = NonRepeatableKind(options_[i]);
+    if (kind == 0) continue;
+    if (first_of_kind[kind] != OptionLayout::kMaxOptions) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "option writer: option ", i, " (", TcpOptionName(kind),
+          ") duplicates option ", first_of_kind[kind],
+          "; a segment carries at most one ", TcpOptionName(kind), " option"));
+    }
+    first_of_kind[kind] = i;
   }
 
   std::array<size_t, OptionLayout::kMaxOptions> order;
@@ -234,7 +305,13 @@ absl::StatusOr<OptionLayout> OptionWriter::Finish() const {
     const Padding pad =
         layout.aligned ? AlignedPadding(previous, placed[n], next) : Padding{};
     WriteNops(pad.before, out);
-    WriteOption(placed[n].option, out);
+    // Never drop an option silently: one that was chosen but cannot be
+    // written fails the whole layout.
+    if (!WriteOption(placed[n].option, out)) {
+      return absl::InternalError(
+          absl::StrCat("option writer: option ", placed[n].index, " (",
+                       NameOf(placed[n].option), ") could not be written"));
+    }
     WriteNops(pad.after, out);
   }
   WriteNops((4 - out.written() % 4) % 4, out);

@@ -16,13 +16,21 @@
 // An option that does not fit is left out and reported; smaller ones after it
 // are still tried. Choosing uses the options' exact lengths.
 //
+// A TCP option kind that a segment may carry only once (MSS, window scale,
+// SACK-permitted, SACK, timestamps, TFO; raw options count by their kind
+// byte) added twice is an error, as the parser would skip the second copy.
+//
 // Layout: TCP options first in the order Linux writes them (MSS, SACK-permitted
 // with timestamps, window scale, SACK, TFO), then MPTCP options in priority
-// order. When the chosen options fit that way, each starts on a 4-byte
-// boundary with NOP padding as Linux lays them out (NOP NOP TS, NOP WS,
-// SACK-permitted directly before TS); when padding would overflow the 40 bytes
-// they are packed back to back instead. Either way the total is padded with
-// NOPs to a multiple of 4, as the data offset requires.
+// order. When the chosen options fit that way, they are padded with NOPs as
+// Linux lays them out, so that each option together with its padding fills
+// whole 32-bit words and the 32-bit fields of the TCP options are 32-bit
+// aligned: NOP NOP TS (the option itself starts at offset 2 mod 4, its values
+// at 0 mod 4), SACK-permitted directly before TS in one 12-byte slot, NOP WS,
+// NOP NOP SACK, and NOPs after MPTCP options. TFO is padded after the cookie
+// (kind, length, cookie, NOP NOP), as Linux does. When padding would overflow
+// the 40 bytes the options are packed back to back instead. Either way the
+// total is padded with NOPs to a multiple of 4, as the data offset requires.
 #ifndef PLAIT_DATAPLANE_WIRE_OPTION_WRITER_H_
 #define PLAIT_DATAPLANE_WIRE_OPTION_WRITER_H_
 
@@ -43,8 +51,12 @@ struct OptionLayout {
   static constexpr size_t kMaxOptions = 16;
 
   std::array<uint8_t, kTcpOptionSpace> bytes{};
-  uint8_t length = 0;    // a multiple of 4, at most 40
-  bool aligned = false;  // every option on a 4-byte boundary
+  uint8_t length = 0;  // a multiple of 4, at most 40
+  // True if the padded layout above was used (each option with its NOPs fills
+  // whole 32-bit words; TCP options' 32-bit values are aligned), false if the
+  // options were packed back to back. Not "every option starts on a 4-byte
+  // boundary": in NOP NOP TS the option starts at offset 2 mod 4.
+  bool aligned = false;
   // Indices (as returned by Add) of the options left out for lack of room.
   std::array<uint8_t, kMaxOptions> omitted{};
   uint8_t omitted_count = 0;
@@ -72,9 +84,11 @@ class OptionWriter {
   size_t Add(const TcpOption& option);
   size_t Add(const MptcpOption& option);
 
-  // Chooses and lays out the options. Errors (naming the option) if one is not
-  // encodable, e.g. a window shift of 15 or a REMOVE_ADDR with no IDs, or if
-  // more than kMaxOptions were added. Running out of room is not an error.
+  // Chooses and lays out the options. InvalidArgument (naming the option) if
+  // one is not encodable, e.g. a window shift of 15 or a REMOVE_ADDR with no
+  // IDs, if a non-repeatable TCP option was added twice, or if more than
+  // kMaxOptions were added; Internal if a chosen option could not be written
+  // (never silently dropped). Running out of room is not an error.
   absl::StatusOr<OptionLayout> Finish() const;
 
  private:

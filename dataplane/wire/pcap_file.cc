@@ -1,5 +1,8 @@
 #include "dataplane/wire/pcap_file.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "dataplane/wire/byte_io.h"
@@ -14,6 +17,7 @@ constexpr size_t kRecordHeaderLength = 16;
 // Larger than any snap length a real capture uses; guards against a damaged
 // length field making us treat the rest of the file as one packet.
 constexpr uint32_t kMaxRecordLength = 256 * 1024;
+constexpr uint32_t kLinkTypeMask = 0x0fffffff;
 
 uint32_t LoadLe32(const uint8_t* p) {
   return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) |
@@ -55,7 +59,10 @@ absl::StatusOr<PcapReader> PcapReader::Open(absl::Span<const uint8_t> file) {
         absl::StrFormat("pcap: unknown magic number 0x%08x", le));
   }
   PcapReader reader(file, swapped, nanos, 0);
-  reader.link_type_ = reader.Load32(file.data() + 20);
+  // The upper 4 bits of the link-type field may carry the FCS length (and the
+  // bit saying it is present) rather than the link type (the pcap format spec,
+  // LinkType and additional information); only the low 28 bits name the type.
+  reader.link_type_ = reader.Load32(file.data() + 20) & kLinkTypeMask;
   return reader;
 }
 
@@ -94,6 +101,18 @@ bool PcapReader::Next(PcapRecord* record) {
   record->data = file_.subspan(pos_ + kRecordHeaderLength, captured);
   pos_ += kRecordHeaderLength + captured;
   return true;
+}
+
+bool IsSupportedLinkType(uint32_t link_type) {
+  switch (static_cast<LinkType>(link_type)) {
+    case LinkType::kEthernet:
+    case LinkType::kRaw:
+    case LinkType::kLinuxSll:
+    case LinkType::kIpv4:
+    case LinkType::kIpv6:
+      return true;
+  }
+  return false;
 }
 
 absl::StatusOr<absl::Span<const uint8_t>> IpPacketInFrame(
@@ -141,18 +160,23 @@ PcapWriter::PcapWriter() {
   AppendLe32(&bytes_, kMagicNanos);
   AppendLe16(&bytes_, 2);  // version 2.4
   AppendLe16(&bytes_, 4);
-  AppendLe32(&bytes_, 0);      // GMT offset
-  AppendLe32(&bytes_, 0);      // accuracy
-  AppendLe32(&bytes_, 65535);  // snap length
+  AppendLe32(&bytes_, 0);  // GMT offset
+  AppendLe32(&bytes_, 0);  // accuracy
+  AppendLe32(&bytes_, kSnapLength);
   AppendLe32(&bytes_, static_cast<uint32_t>(LinkType::kRaw));
 }
 
 void PcapWriter::Add(uint64_t timestamp_ns, absl::Span<const uint8_t> packet) {
   AppendLe32(&bytes_, static_cast<uint32_t>(timestamp_ns / 1000000000));
   AppendLe32(&bytes_, static_cast<uint32_t>(timestamp_ns % 1000000000));
-  AppendLe32(&bytes_, static_cast<uint32_t>(packet.size()));
-  AppendLe32(&bytes_, static_cast<uint32_t>(packet.size()));
-  bytes_.append(reinterpret_cast<const char*>(packet.data()), packet.size());
+  // Readers trust the snap length in the global header: keep at most that
+  // many bytes and record the packet's real size as its original length.
+  const size_t captured = std::min<size_t>(packet.size(), kSnapLength);
+  AppendLe32(&bytes_, static_cast<uint32_t>(captured));
+  AppendLe32(&bytes_,
+             static_cast<uint32_t>(std::min<size_t>(
+                 packet.size(), std::numeric_limits<uint32_t>::max())));
+  bytes_.append(reinterpret_cast<const char*>(packet.data()), captured);
 }
 
 }  // namespace plait::wire

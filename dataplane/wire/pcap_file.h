@@ -34,6 +34,8 @@ class PcapReader {
   // Checks the global header; the error says what is wrong with it.
   static absl::StatusOr<PcapReader> Open(absl::Span<const uint8_t> file);
 
+  // The link type from the global header, with the upper 4 bits (FCS
+  // information in some captures) masked off.
   uint32_t link_type() const { return link_type_; }
 
   // Returns the next record; false at the clean end of the file or on a
@@ -56,16 +58,24 @@ class PcapReader {
   absl::Status error_;
 };
 
+// True for the link types IpPacketInFrame can unwrap (LinkType above).
+bool IsSupportedLinkType(uint32_t link_type);
+
 // The IP packet inside a frame of the given link type. NotFound for frames
 // that carry something else (ARP, say); InvalidArgument for a truncated frame
 // or a link type this reader does not know.
 absl::StatusOr<absl::Span<const uint8_t>> IpPacketInFrame(
     uint32_t link_type, absl::Span<const uint8_t> frame);
 
-// Builds a pcap file (LINKTYPE_RAW, nanosecond timestamps) in memory.
+// Builds a pcap file (LINKTYPE_RAW, nanosecond timestamps, snap length
+// kSnapLength) in memory.
 class PcapWriter {
  public:
+  static constexpr uint32_t kSnapLength = 65535;
+
   PcapWriter();
+  // Records at most kSnapLength bytes of the packet; the record's original
+  // length is the packet's full size.
   void Add(uint64_t timestamp_ns, absl::Span<const uint8_t> ip_packet);
   const std::string& bytes() const { return bytes_; }
 

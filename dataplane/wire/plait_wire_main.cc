@@ -2,8 +2,10 @@
 // (one per .bin file, or given as hex) with Plait's own parsers, and checks
 // TCP and DSS checksums. With --check it exits 1 unless every packet is clean,
 // so that tests can assert that a capture of Plait's traffic is well formed.
+// Records cut by the capture's snap length are reported as truncated and do
+// not make a capture unclean; a record whose frame cannot be unwrapped is
+// reported (as malformed) and decoding goes on with the next one.
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -11,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -84,22 +87,28 @@ int main(int argc, char** argv) {
   }
 
   TraceDecoder decoder;
+  bool damaged_input = false;  // a pcap file with a damaged record
   auto emit = [&](const std::string& line) {
     if (!quiet) std::cout << line << "\n";
   };
   for (const auto& [input, is_hex] : inputs) {
     std::vector<uint8_t> bytes;
     if (is_hex) {
+      // absl::ascii_isxdigit takes any char (std::isxdigit is undefined for
+      // negative values, i.e. non-ASCII bytes of a signed char).
       const bool is_hex_text =
           input.size() % 2 == 0 &&
           std::all_of(input.begin(), input.end(),
-                      [](char c) { return std::isxdigit(c) != 0; });
+                      [](char c) { return absl::ascii_isxdigit(c); });
       if (!is_hex_text) {
         std::cerr << "plait-wire: --hex value is not an even number of hex "
                      "digits: "
                   << input << "\n";
         return 2;
       }
+      // Abseil 20220623 (Debian bookworm) has only this form, which assumes
+      // valid input: hence the check above. Newer Abseil has a bool-returning
+      // two-argument overload.
       const std::string raw = absl::HexStringToBytes(input);
       bytes.assign(raw.begin(), raw.end());
       emit(decoder.Decode(bytes, 0));
@@ -119,26 +128,39 @@ int main(int argc, char** argv) {
                 << "\n";
       return 2;
     }
+    if (!plait::wire::IsSupportedLinkType(reader->link_type())) {
+      std::cerr << "plait-wire: " << input << ": pcap link type "
+                << reader->link_type() << " is not supported\n";
+      return 2;
+    }
     if (!quiet) std::cout << "== " << input << "\n";
     plait::wire::PcapRecord record;
     while (reader->Next(&record)) {
+      if (record.data.size() < record.original_length) {
+        // Cut by the snap length: the packet cannot be decoded whole.
+        emit(decoder.Truncated(record.data.size(), record.original_length,
+                               record.timestamp_ns));
+        continue;
+      }
       auto packet =
           plait::wire::IpPacketInFrame(reader->link_type(), record.data);
       if (!packet.ok()) {
         if (absl::IsNotFound(packet.status())) continue;  // ARP and the like
-        std::cerr << "plait-wire: " << input << ": "
-                  << packet.status().message() << "\n";
-        return 2;
+        emit(decoder.Undecodable(packet.status().message(),
+                                 record.timestamp_ns));
+        continue;
       }
       emit(decoder.Decode(*packet, record.timestamp_ns));
     }
     if (!reader->error().ok()) {
+      // A damaged or cut-off record ends this file; what was read is kept.
       std::cerr << "plait-wire: " << input << ": " << reader->error().message()
-                << "\n";
-      return 2;
+                << "; rest of the file skipped\n";
+      damaged_input = true;
     }
   }
   std::cout << decoder.summary().ToString() << "\n";
+  if (damaged_input) return 2;
   if (check && !decoder.summary().clean()) {
     std::cerr << "plait-wire: --check: the packets are not all clean\n";
     return 1;

@@ -59,6 +59,10 @@ struct Segment {
 //    protocol, or an IP fragment; Plait does not reassemble fragments).
 // Malformed individual options do not fail the parse: they are listed in
 // options.problems and mptcp_errors.
+// checksum_valid uses the IPv6 fixed header's destination: a packet with a
+// Routing header whose Segments Left is above 0 (captured mid-path) would need
+// the final destination from the Routing header, which is not done (see
+// TcpChecksum in tcp_header.h; endpoints always see Segments Left 0).
 absl::StatusOr<Segment> ParseSegment(absl::Span<const uint8_t> packet);
 
 }  // namespace plait::wire

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/wire/checksum.h"
 #include "dataplane/wire/option_writer.h"
 #include "dataplane/wire/pcap_file.h"
 #include "gtest/gtest.h"
@@ -140,6 +141,48 @@ TEST(ParseSegmentTest, NonTcpAndFragmentsAreUnimplemented) {
   auto segment = ParseSegment(packet);
   ASSERT_FALSE(segment.ok());
   EXPECT_TRUE(absl::IsUnimplemented(segment.status())) << segment.status();
+
+  // IPv4, first fragment: MF set, offset 0, header checksum recomputed.
+  const std::vector<uint8_t> tcp(20, 0);
+  std::vector<uint8_t> v4(20 + tcp.size());
+  ByteWriter v4_out(absl::MakeSpan(v4));
+  Ipv4HeaderFields v4_fields;
+  v4_fields.dont_fragment = false;
+  v4_fields.src = IpAddress::V4(0x0a000001);
+  v4_fields.dst = IpAddress::V4(0x0a000002);
+  ASSERT_TRUE(WriteIpv4Header(v4_fields, tcp.size(), v4_out).ok());
+  v4_out.WriteBytes(tcp);
+  v4[6] |= 0x20;  // MF
+  v4[10] = v4[11] = 0;
+  InternetChecksum sum;
+  sum.Add(absl::MakeConstSpan(v4).subspan(0, 20));
+  const uint16_t checksum = sum.Finish();
+  v4[10] = static_cast<uint8_t>(checksum >> 8);
+  v4[11] = static_cast<uint8_t>(checksum);
+  ASSERT_TRUE(ParseIpPacket(v4).ok());
+  segment = ParseSegment(v4);
+  ASSERT_FALSE(segment.ok());
+  EXPECT_TRUE(absl::IsUnimplemented(segment.status())) << segment.status();
+  EXPECT_NE(segment.status().message().find("fragment"), std::string::npos)
+      << segment.status();
+
+  // IPv6 with a fragment header at offset 1 (8 bytes in), a later fragment.
+  const std::vector<uint8_t> tcp_segment = BuildIpv6Segment({}, {});
+  std::vector<uint8_t> v6(tcp_segment.begin(), tcp_segment.begin() + 40);
+  v6[6] = kIpProtocolIpv6Fragment;
+  const uint8_t fragment_header[8] = {kIpProtocolTcp, 0,    0x00, 0x08,
+                                      0x12,           0x34, 0x56, 0x78};
+  v6.insert(v6.end(), fragment_header, fragment_header + 8);
+  v6.insert(v6.end(), tcp_segment.begin() + 40, tcp_segment.end());
+  const size_t payload_length = v6.size() - 40;
+  v6[4] = static_cast<uint8_t>(payload_length >> 8);
+  v6[5] = static_cast<uint8_t>(payload_length);
+  ASSERT_TRUE(ParseIpPacket(v6).ok());
+  segment = ParseSegment(v6);
+  ASSERT_FALSE(segment.ok());
+  EXPECT_TRUE(absl::IsUnimplemented(segment.status())) << segment.status();
+  EXPECT_NE(segment.status().message().find("fragment"), std::string::npos)
+      << segment.status();
 }
 
 TEST(ParseSegmentTest, EveryPrefixOfAValidSegmentFailsCleanly) {

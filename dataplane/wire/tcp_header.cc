@@ -93,10 +93,10 @@ absl::Status FillTcpChecksum(const IpAddress& src, const IpAddress& dst,
 absl::Status WriteTcpHeader(const TcpHeaderFields& fields,
                             absl::Span<const uint8_t> options,
                             ByteWriter& out) {
-  if (options.size() % 4 != 0 || options.size() > kTcpMaxOptionsLength) {
+  if (options.size() % 4 != 0 || options.size() > kTcpOptionSpace) {
     return TcpError(absl::StrCat("options length ", options.size(),
                                  " is not a multiple of 4 up to ",
-                                 kTcpMaxOptionsLength));
+                                 kTcpOptionSpace));
   }
   if (fields.reserved > 0x0f) {
     return TcpError(absl::StrCat("reserved bits ", fields.reserved,

@@ -16,11 +16,11 @@
 #include "absl/types/span.h"
 #include "dataplane/wire/byte_io.h"
 #include "dataplane/wire/ip_address.h"
+#include "dataplane/wire/tcp_option_space.h"
 
 namespace plait::wire {
 
 inline constexpr size_t kTcpMinHeaderLength = 20;
-inline constexpr size_t kTcpMaxOptionsLength = 40;
 // Byte offset of the checksum field within the TCP header.
 inline constexpr size_t kTcpChecksumOffset = 16;
 
@@ -65,6 +65,13 @@ absl::StatusOr<TcpHeader> ParseTcpHeader(absl::Span<const uint8_t> segment);
 //  - over a segment that carries a correct checksum, the result is 0.
 // src and dst should be of the same family; an IPv4 segment must be at most
 // 65535 bytes.
+//
+// For IPv6, `dst` is used as given, and callers pass the fixed header's
+// destination. RFC 8200 section 8.1 wants the final destination instead when
+// a Routing header is present: with Segments Left > 0 (a packet captured
+// mid-path) that is the last address in the Routing header, so such a
+// segment's checksum is reported wrong. This is not handled; endpoints, the
+// only place Plait runs, always see Segments Left 0.
 uint16_t TcpChecksum(const IpAddress& src, const IpAddress& dst,
                      absl::Span<const uint8_t> segment);
 

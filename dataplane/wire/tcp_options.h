@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "dataplane/wire/byte_io.h"
+#include "dataplane/wire/tcp_option_space.h"
 
 namespace plait::wire {
 
@@ -51,7 +52,6 @@ inline constexpr uint8_t kTcpOptionFastOpen = 34;
 
 // The largest window scale shift RFC 7323 allows.
 inline constexpr uint8_t kTcpMaxWindowScale = 14;
-inline constexpr size_t kTcpOptionSpace = 40;
 
 // "MSS", "window scale", ... or "unknown" for kinds not listed above.
 const char* TcpOptionName(uint8_t kind);

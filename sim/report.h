@@ -1,0 +1,69 @@
+// What a scenario run measured, and its JSON form (the output of plait-sim).
+#ifndef PLAIT_SIM_REPORT_H_
+#define PLAIT_SIM_REPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/link.h"
+
+namespace plait::sim {
+
+struct RttSummary {
+  uint64_t samples = 0;
+  double min_ms = 0;
+  double mean_ms = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double max_ms = 0;
+};
+
+// Summarizes samples (in any order).
+RttSummary SummarizeRtt(std::vector<Duration> samples);
+
+struct FlowReport {
+  std::string name;
+  double start_s = 0;
+  uint64_t bytes_sent = 0;       // written by the sending application
+  uint64_t bytes_delivered = 0;  // read by the receiving application
+  // Every byte arrived exactly once and in order: equal counts and equal
+  // SHA-256 digests of the two streams.
+  bool intact = false;
+  // The receiver read the end of the stream.
+  bool completed = false;
+  double completion_time_s = 0;  // from start to the end of the stream
+  double goodput_mbps = 0;       // bytes delivered over completion time
+  // How each side ended: "closed", "time-wait", "reset", "timeout",
+  // "aborted", "refused", "keepalive-timeout", or "open" if still running.
+  std::string sender_end;
+  std::string receiver_end;
+  uint64_t segments_sent = 0;
+  uint64_t segments_retransmitted = 0;
+  uint64_t bytes_retransmitted = 0;
+  uint64_t rto_count = 0;
+  uint64_t fast_recoveries = 0;
+  RttSummary rtt;
+};
+
+struct LinkReport {
+  std::string name;  // "link:a->b"
+  // Fraction of time the serializer was busy from the warm-up to the end.
+  double utilization = 0;
+  LinkStats stats;  // whole run
+};
+
+struct ScenarioReport {
+  std::string scenario;
+  uint64_t seed = 0;
+  double end_s = 0;
+  std::vector<FlowReport> flows;
+  std::vector<LinkReport> links;
+
+  // Deterministic: the same report gives the same text, byte for byte.
+  std::string ToJson() const;
+};
+
+}  // namespace plait::sim
+
+#endif  // PLAIT_SIM_REPORT_H_

@@ -1,0 +1,435 @@
+#include "sim/scenario_runner.h"
+
+#include <deque>
+#include <memory>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "sim/flow_app.h"
+#include "sim/link.h"
+#include "sim/middlebox.h"
+#include "sim/node.h"
+#include "sim/pcap_tap.h"
+#include "sim/scenario.h"
+#include "sim/simulator.h"
+#include "sim/tcp_host.h"
+
+namespace plait::sim {
+namespace {
+
+Time At(double seconds) { return TimeFromEpoch(FromSeconds(seconds)); }
+
+LinkConfig ToLinkConfig(const v1::LinkDirection& d) {
+  LinkConfig c;
+  c.rate_bps = static_cast<uint64_t>(d.rate_mbps() * 1e6);
+  c.delay = FromSeconds(d.delay_ms() / 1000);
+  c.jitter = FromSeconds(d.jitter_ms() / 1000);
+  c.loss = d.loss();
+  if (d.has_burst_loss()) {
+    const v1::GilbertElliott& g = d.burst_loss();
+    c.gilbert_elliott = GilbertElliott{g.p_good_to_bad(), g.p_bad_to_good(),
+                                       g.loss_in_good(), g.loss_in_bad()};
+  }
+  c.reorder_probability = d.reorder_probability();
+  c.reorder_extra_delay = FromSeconds(d.reorder_extra_delay_ms() / 1000);
+  c.mtu = d.mtu();
+  if (d.queue_bytes() > 0) {
+    c.queue_limit_bytes = d.queue_bytes();
+  } else if (d.queue_bdp() > 0) {
+    // The BDP over this direction's round trip (twice its one-way delay).
+    const double bdp = d.rate_mbps() * 1e6 / 8 * 2 * d.delay_ms() / 1000;
+    c.queue_limit_bytes =
+        std::max<size_t>(static_cast<size_t>(bdp * d.queue_bdp()), 3000);
+  }
+  c.aqm = d.aqm() == v1::LinkDirection::CODEL ? Aqm::kCoDel : Aqm::kDropTail;
+  return c;
+}
+
+std::string EndOf(const tcp::TcpConnection* c,
+                  const std::optional<Time>& closed_at,
+                  tcp::CloseReason reason) {
+  if (c == nullptr) return "never-opened";
+  if (c->state() == tcp::TcpState::kTimeWait) return "time-wait";
+  if (c->state() != tcp::TcpState::kClosed) return "open";
+  if (reason == tcp::CloseReason::kNormal) return "closed";
+  return tcp::CloseReasonName(reason);
+}
+
+// Everything one run builds; destroyed when the run ends.
+class Run {
+ public:
+  Run(const v1::Scenario& scenario, uint64_t seed, bool capture)
+      : scenario_(scenario), seed_(seed), capture_(capture), sim_(seed) {}
+
+  absl::StatusOr<RunResult> Go();
+
+ private:
+  struct Flow {
+    const v1::Flow* spec;
+    std::unique_ptr<SenderApp> sender;
+    std::unique_ptr<ReceiverApp> receiver;
+    tcp::TcpConnection* client = nullptr;
+    tcp::TcpConnection* server = nullptr;
+    TcpHost* client_host = nullptr;
+    TcpHost* server_host = nullptr;
+  };
+  struct Direction {
+    std::string name;
+    std::unique_ptr<Link> link;
+    std::unique_ptr<PcapTap> tap;
+    LinkStats at_warmup;
+    bool have_warmup = false;
+  };
+
+  absl::Status Build();
+  absl::Status BuildRoutes();
+  PacketSink* SinkOf(const std::string& node);
+  absl::Status StartFlows();
+  bool AllFlowsDone() const;
+  RunResult Report();
+
+  const v1::Scenario& scenario_;
+  uint64_t seed_;
+  bool capture_;
+  Simulator sim_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Host>> hosts_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Router>> routers_;
+  absl::flat_hash_map<std::string, std::unique_ptr<TcpHost>> tcp_hosts_;
+  std::vector<Direction> directions_;  // two per link: a->b, b->a
+  std::vector<std::unique_ptr<PacketFilter>> filters_;
+  std::vector<std::unique_ptr<SequenceRewriter>> rewriters_;
+  std::vector<std::unique_ptr<Nat>> nats_;
+  // Addresses reachable at each node (its own, and NAT public addresses
+  // whose translation happens on the way into it), for routing.
+  absl::flat_hash_map<std::string, std::vector<wire::IpAddress>> located_;
+  std::deque<Flow> flows_;
+};
+
+PacketSink* Run::SinkOf(const std::string& node) {
+  if (auto it = hosts_.find(node); it != hosts_.end()) return it->second.get();
+  return routers_.at(node).get();
+}
+
+absl::Status Run::Build() {
+  for (const v1::Node& node : scenario_.nodes()) {
+    if (node.kind() == v1::Node::HOST) {
+      hosts_[node.name()] = std::make_unique<Host>();
+    } else {
+      routers_[node.name()] = std::make_unique<Router>();
+    }
+  }
+  uint64_t stream = 1;
+  for (const v1::Link& spec : scenario_.links()) {
+    const v1::LinkDirection& forward = spec.a_to_b();
+    const v1::LinkDirection& backward =
+        spec.has_b_to_a() ? spec.b_to_a() : spec.a_to_b();
+    Direction ab{absl::StrCat(spec.name(), ":", spec.a(), "->", spec.b())};
+    Direction ba{absl::StrCat(spec.name(), ":", spec.b(), "->", spec.a())};
+    ab.link = std::make_unique<Link>(&sim_, ToLinkConfig(forward),
+                                     sim_.random().Fork(stream++));
+    ba.link = std::make_unique<Link>(&sim_, ToLinkConfig(backward),
+                                     sim_.random().Fork(stream++));
+    // Delivery side of each direction: [reverse filters] -> [tap] -> node.
+    PacketSink* into_b = SinkOf(spec.b());
+    PacketSink* into_a = SinkOf(spec.a());
+    if (capture_) {
+      ab.tap = std::make_unique<PcapTap>(&sim_, into_b);
+      ba.tap = std::make_unique<PcapTap>(&sim_, into_a);
+      into_b = ab.tap.get();
+      into_a = ba.tap.get();
+    }
+    // Sending side of a->b: a -> [filters] -> link.
+    PacketSink* from_a = ab.link.get();
+    PacketSink* from_b = ba.link.get();
+    for (int m = spec.middleboxes_size() - 1; m >= 0; --m) {
+      const v1::Middlebox& box = spec.middleboxes(m);
+      if (box.has_strip_options()) {
+        OptionStripper::Config config;
+        config.pass_first_packets = box.strip_options().after_packets();
+        auto forward_strip = std::make_unique<OptionStripper>(config, from_a);
+        auto backward_strip = std::make_unique<OptionStripper>(config, into_a);
+        from_a = forward_strip.get();
+        into_a = backward_strip.get();
+        filters_.push_back(std::move(forward_strip));
+        filters_.push_back(std::move(backward_strip));
+      } else if (box.has_rewrite_sequence()) {
+        auto rewriter = std::make_unique<SequenceRewriter>(
+            SequenceRewriter::FixedOffset(box.rewrite_sequence().offset()));
+        rewriter->forward().set_next(from_a);
+        rewriter->reverse().set_next(into_a);
+        from_a = &rewriter->forward();
+        into_a = &rewriter->reverse();
+        rewriters_.push_back(std::move(rewriter));
+      } else if (box.has_nat()) {
+        const wire::IpAddress public_address =
+            *wire::IpAddress::Parse(box.nat().public_address());
+        auto nat = std::make_unique<Nat>(public_address);
+        nat->outbound().set_next(from_a);
+        nat->inbound().set_next(into_a);
+        from_a = &nat->outbound();
+        into_a = &nat->inbound();
+        located_[spec.a()].push_back(public_address);
+        nats_.push_back(std::move(nat));
+      }
+    }
+    ab.link->set_destination(into_b);
+    ba.link->set_destination(into_a);
+    for (const auto& [node, text, out] :
+         {std::tuple{spec.a(), spec.a_address(), from_a},
+          std::tuple{spec.b(), spec.b_address(), from_b}}) {
+      if (text.empty()) continue;
+      const wire::IpAddress address = *wire::IpAddress::Parse(text);
+      Host& host = *hosts_.at(node);
+      host.AddAddress(address);
+      host.SetLink(address, out);
+      if (host.addresses().size() == 1) host.SetDefaultLink(out);
+      located_[node].push_back(address);
+    }
+    directions_.push_back(std::move(ab));
+    directions_.push_back(std::move(ba));
+  }
+  return BuildRoutes();
+}
+
+// Each router forwards to each located address along a shortest path (by
+// hop count; ties broken by link order, so routing is deterministic).
+absl::Status Run::BuildRoutes() {
+  for (auto& [router_name, router] : routers_) {
+    // Breadth-first search from the router; remember the first hop's sink.
+    absl::flat_hash_map<std::string, PacketSink*> first_hop;
+    std::deque<std::string> queue = {router_name};
+    first_hop[router_name] = nullptr;
+    while (!queue.empty()) {
+      const std::string node = queue.front();
+      queue.pop_front();
+      for (int i = 0; i < scenario_.links_size(); ++i) {
+        const v1::Link& spec = scenario_.links(i);
+        std::string next;
+        PacketSink* out = nullptr;
+        if (spec.a() == node) {
+          next = spec.b();
+          out = directions_[2 * i].link.get();
+        } else if (spec.b() == node) {
+          next = spec.a();
+          out = directions_[2 * i + 1].link.get();
+        } else {
+          continue;
+        }
+        if (first_hop.contains(next)) continue;
+        first_hop[next] = node == router_name ? out : first_hop[node];
+        // Hosts do not forward: the search does not go through them.
+        if (routers_.contains(next)) queue.push_back(next);
+      }
+    }
+    for (const auto& [node, hop] : first_hop) {
+      if (hop == nullptr) continue;
+      for (const wire::IpAddress& address : located_[node]) {
+        absl::Status status =
+            router->AddRoute(address, address.is_v4() ? 32 : 128, hop);
+        if (!status.ok()) return status;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Run::StartFlows() {
+  uint64_t host_seed = 1;
+  // Hosts in scenario order, so that ISN secrets do not depend on hashing.
+  for (const v1::Node& node : scenario_.nodes()) {
+    if (node.kind() != v1::Node::HOST) continue;
+    tcp_hosts_[node.name()] = std::make_unique<TcpHost>(
+        &sim_, hosts_.at(node.name()).get(), seed_ * 1000003 + host_seed++);
+  }
+  for (int i = 0; i < scenario_.flows_size(); ++i) {
+    const v1::Flow& spec = scenario_.flows(i);
+    Flow& flow = flows_.emplace_back();
+    flow.spec = &spec;
+    tcp::TcpConfig config;
+    if (!spec.congestion_control().empty()) {
+      config.congestion_control = spec.congestion_control();
+    }
+    if (spec.send_buffer_bytes() > 0) {
+      config.send_buffer_bytes = spec.send_buffer_bytes();
+    }
+    if (spec.receive_buffer_bytes() > 0) {
+      config.receive_buffer_bytes = spec.receive_buffer_bytes();
+      while (config.window_scale < 14 &&
+             config.receive_buffer_bytes > (size_t{65535} << config.window_scale)) {
+        ++config.window_scale;
+      }
+    }
+    if (spec.no_sack()) config.sack = false;
+    if (spec.no_timestamps()) config.timestamps = false;
+    if (spec.mss() > 0) config.mss = spec.mss();
+    if (absl::Status status = config.Validate(); !status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flows[", i, "]: ", status.message()));
+    }
+    const Host& client_host = *hosts_.at(spec.client());
+    const Host& server_host = *hosts_.at(spec.server());
+    const wire::IpAddress client_address =
+        spec.client_address().empty()
+            ? client_host.addresses().front()
+            : *wire::IpAddress::Parse(spec.client_address());
+    const wire::IpAddress server_address =
+        spec.server_address().empty()
+            ? server_host.addresses().front()
+            : *wire::IpAddress::Parse(spec.server_address());
+    const uint16_t port = spec.server_port() > 0
+                              ? static_cast<uint16_t>(spec.server_port())
+                              : static_cast<uint16_t>(kDefaultServerPort + i);
+    const Time start = At(spec.start_s());
+    const Time stop =
+        spec.duration_s() > 0 ? At(spec.start_s() + spec.duration_s()) : kNever;
+    flow.sender = std::make_unique<SenderApp>(
+        seed_ * 7919 + static_cast<uint64_t>(i), spec.bytes(), stop);
+    flow.receiver = std::make_unique<ReceiverApp>();
+    flow.client_host = tcp_hosts_.at(spec.client()).get();
+    flow.server_host = tcp_hosts_.at(spec.server()).get();
+    Flow* f = &flow;
+    flow.server_host->Listen(
+        server_address, port, config,
+        TcpHost::Acceptor{
+            [f](const tcp::TcpEndpoints&) -> tcp::TcpOwner* {
+              return f->server == nullptr ? f->receiver.get() : nullptr;
+            },
+            [f](tcp::TcpConnection* c) {
+              f->server = c;
+              f->receiver->set_connection(c);
+            }});
+    sim_.Schedule(start, [this, f, config, client_address, server_address,
+                          port] {
+      auto connection = f->client_host->Connect(
+          config, client_address, server_address, port, f->sender.get());
+      if (!connection.ok()) return;
+      f->client = *connection;
+      f->sender->set_connection(*connection);
+    });
+    if (stop != kNever) {
+      // Duration flows stop writing at `stop` even if never blocked then.
+      sim_.Schedule(stop, [this, f] {
+        f->sender->Pump(sim_.now());
+        if (f->client != nullptr) f->client_host->Poke(f->client);
+      });
+    }
+    if (spec.abort_at_s() > 0) {
+      sim_.Schedule(At(spec.abort_at_s()), [this, f] {
+        if (f->client == nullptr) return;
+        f->client->Abort(sim_.now());
+        f->client_host->Poke(f->client);
+      });
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool Run::AllFlowsDone() const {
+  for (const Flow& f : flows_) {
+    if (f.client == nullptr) return false;
+    const tcp::TcpState sender = f.client->state();
+    const bool sender_done =
+        sender == tcp::TcpState::kClosed || sender == tcp::TcpState::kTimeWait;
+    const bool receiver_done =
+        f.server == nullptr ? sender == tcp::TcpState::kClosed
+                            : f.server->state() == tcp::TcpState::kClosed;
+    if (!sender_done || !receiver_done) return false;
+  }
+  return true;
+}
+
+RunResult Run::Report() {
+  RunResult result;
+  ScenarioReport& report = result.report;
+  report.scenario = scenario_.name();
+  report.seed = seed_;
+  report.end_s = ToSeconds(SinceEpoch(sim_.now()));
+  for (const Flow& f : flows_) {
+    FlowReport r;
+    r.name = f.spec->name();
+    r.start_s = f.spec->start_s();
+    r.bytes_sent = f.sender->written();
+    r.bytes_delivered = f.receiver->received();
+    r.completed = f.receiver->end_of_stream_at.has_value();
+    r.intact = r.bytes_sent == r.bytes_delivered &&
+               f.sender->digest() == f.receiver->digest();
+    if (r.completed) {
+      r.completion_time_s =
+          ToSeconds(*f.receiver->end_of_stream_at - At(r.start_s));
+      if (r.completion_time_s > 0) {
+        r.goodput_mbps = r.bytes_delivered * 8 / r.completion_time_s / 1e6;
+      }
+    }
+    r.sender_end = EndOf(f.client, f.sender->closed_at, f.sender->close_reason);
+    r.receiver_end =
+        EndOf(f.server, f.receiver->closed_at, f.receiver->close_reason);
+    if (f.client != nullptr) {
+      const tcp::TcpStats& s = f.client->stats();
+      r.segments_sent = s.segments_sent;
+      r.segments_retransmitted = s.segments_retransmitted;
+      r.bytes_retransmitted = s.bytes_retransmitted;
+      r.rto_count = s.rto_count;
+      r.fast_recoveries = s.fast_recoveries;
+    }
+    r.rtt = SummarizeRtt(f.sender->rtt_samples);
+    report.flows.push_back(r);
+  }
+  for (Direction& d : directions_) {
+    LinkReport l;
+    l.name = d.name;
+    l.stats = d.link->stats();
+    LinkStats start;
+    if (d.have_warmup) start = d.at_warmup;
+    l.utilization = Utilization(start, l.stats);
+    report.links.push_back(l);
+    if (d.tap != nullptr) {
+      std::string file = d.name;
+      for (char& c : file) {
+        if (c == ':' || c == '>') c = '_';
+      }
+      size_t pos;
+      while ((pos = file.find("-_")) != std::string::npos) {
+        file.replace(pos, 2, "_to_");
+      }
+      result.captures.emplace_back(file + ".pcap", d.tap->bytes());
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<RunResult> Run::Go() {
+  if (absl::Status status = Build(); !status.ok()) return status;
+  if (absl::Status status = StartFlows(); !status.ok()) return status;
+  for (const v1::LinkEvent& event : scenario_.events()) {
+    for (size_t i = 0; i < directions_.size(); i += 2) {
+      if (scenario_.links(i / 2).name() != event.link()) continue;
+      Link* ab = directions_[i].link.get();
+      Link* ba = directions_[i + 1].link.get();
+      const bool up = event.up();
+      sim_.Schedule(At(event.at_s()), [ab, ba, up] {
+        ab->SetUp(up);
+        ba->SetUp(up);
+      });
+    }
+  }
+  if (scenario_.warmup_s() > 0) {
+    sim_.Schedule(At(scenario_.warmup_s()), [this] {
+      for (Direction& d : directions_) {
+        d.at_warmup = d.link->stats();
+        d.have_warmup = true;
+      }
+    });
+  }
+  sim_.RunUntil([this] { return AllFlowsDone(); }, At(scenario_.stop_s()));
+  return Report();
+}
+
+}  // namespace
+
+absl::StatusOr<RunResult> RunScenario(const v1::Scenario& scenario,
+                                      const RunOptions& options) {
+  Run run(scenario, options.seed.value_or(scenario.seed()), options.capture);
+  return run.Go();
+}
+
+}  // namespace plait::sim

@@ -105,7 +105,24 @@ SentSegments::AckResult SentSegments::Acknowledge(
       MarkSacked(r);
     }
   }
+  DetectLostRetransmissions();
   return result;
+}
+
+void SentSegments::DetectLostRetransmissions() {
+  while (!retransmissions_.empty()) {
+    const size_t i = IndexOf(retransmissions_.front());
+    if (i == records_.size() || !records_[i].retransmit_in_flight) {
+      retransmissions_.pop_front();  // acknowledged, SACKed or re-marked
+      continue;
+    }
+    SentSegment& r = records_[i];
+    if (highest_sacked_ <= r.retransmit_fence) break;
+    retransmissions_.pop_front();
+    r.retransmit_in_flight = false;
+    retransmitting_ -= r.length();
+    retransmit_cursor_ = std::min(retransmit_cursor_, r.begin);
+  }
 }
 
 uint64_t SentSegments::MarkLostBySack(size_t mss) {
@@ -143,6 +160,7 @@ uint64_t SentSegments::MarkFirstLost() {
 uint64_t SentSegments::MarkAllLost() {
   uint64_t newly_lost = 0;
   retransmitting_ = 0;
+  retransmissions_.clear();
   for (size_t i = head_; i < records_.size(); ++i) {
     SentSegment& r = records_[i];
     r.retransmit_in_flight = false;
@@ -170,7 +188,8 @@ const SentSegment* SentSegments::NextLost() const {
   return nullptr;
 }
 
-void SentSegments::OnRetransmitted(uint64_t begin, uint64_t end, Time now) {
+void SentSegments::OnRetransmitted(uint64_t begin, uint64_t end,
+                                   uint64_t snd_max, Time now) {
   size_t i = IndexOf(begin);
   if (i == records_.size()) return;
   if (records_[i].begin != begin || end > records_[i].end) return;
@@ -188,6 +207,8 @@ void SentSegments::OnRetransmitted(uint64_t begin, uint64_t end, Time now) {
   if (r.lost && !r.retransmit_in_flight) {
     r.retransmit_in_flight = true;
     retransmitting_ += r.length();
+    r.retransmit_fence = snd_max;
+    retransmissions_.push_back(r.begin);
   }
   retransmit_cursor_ = std::max(retransmit_cursor_, r.end);
 }

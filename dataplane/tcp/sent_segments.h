@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct SentSegment {
   bool lost = false;           // marked lost and not SACKed since
   bool retransmitted = false;  // sent more than once (Karn: no RTT sample)
   bool retransmit_in_flight = false;  // resent after its last loss mark
+  // The highest sequence number sent when it was last resent: once data
+  // above it is SACKed, the resent copy is lost too.
+  uint64_t retransmit_fence = 0;
   uint64_t length() const { return end - begin; }
 };
 
@@ -65,9 +69,11 @@ class SentSegments {
 
   // The lowest lost segment not yet retransmitted since marked, or null.
   const SentSegment* NextLost() const;
-  // Records that [begin, end) of a lost segment was sent again; splits the
-  // segment when only its front was resent.
-  void OnRetransmitted(uint64_t begin, uint64_t end, Time now);
+  // Records that [begin, end) of a lost segment was sent again while the
+  // highest sequence number sent was `snd_max`; splits the segment when only
+  // its front was resent.
+  void OnRetransmitted(uint64_t begin, uint64_t end, uint64_t snd_max,
+                       Time now);
 
   bool empty() const { return head_ == records_.size(); }
   size_t count() const { return records_.size() - head_; }
@@ -88,6 +94,9 @@ class SentSegments {
   void MarkSacked(SentSegment& r);
   void MarkLost(SentSegment& r);
   void Compact();
+  // A retransmission is lost when data sent after it is SACKed (what Linux's
+  // tcp_mark_lost_retrans did before RACK): it becomes due again.
+  void DetectLostRetransmissions();
 
   std::vector<SentSegment> records_;
   size_t head_ = 0;  // records_[head_] is the oldest
@@ -103,6 +112,8 @@ class SentSegments {
   uint64_t sacked_above_count_ = 0;
   // Every lost record below this sequence number has been retransmitted.
   uint64_t retransmit_cursor_ = 0;
+  // Retransmissions in flight, in the order sent (so by fence): begin seq.
+  std::deque<uint64_t> retransmissions_;
 };
 
 }  // namespace plait::tcp

@@ -51,7 +51,7 @@ TEST(SentSegmentsTest, ThreeSackedSegmentsAboveAHoleMarkItLost) {
   EXPECT_EQ(sent.lost_bytes(), kMss);
   // pipe = outstanding - sacked - lost = 10 - 3 - 1 segments.
   EXPECT_EQ(sent.pipe(), 6 * kMss);
-  sent.OnRetransmitted(1, 1 + kMss, Time() + Milliseconds(50));
+  sent.OnRetransmitted(1, 1 + kMss, 1 + 10 * kMss, Time() + Milliseconds(50));
   EXPECT_EQ(sent.pipe(), 7 * kMss);
   EXPECT_EQ(sent.NextLost(), nullptr);
   // The retransmission arrives: everything up to the SACKed range is acked
@@ -71,9 +71,9 @@ TEST(SentSegmentsTest, SeveralHolesAreMarkedInOrder) {
                         SackRange{1 + 3 * kMss, 1 + 10 * kMss}}});
   EXPECT_EQ(sent.MarkLostBySack(kMss), 2 * kMss);
   EXPECT_EQ(sent.NextLost()->begin, 1u);
-  sent.OnRetransmitted(1, 1 + kMss, Time());
+  sent.OnRetransmitted(1, 1 + kMss, 1 + 10 * kMss, Time());
   EXPECT_EQ(sent.NextLost()->begin, 1 + 2 * kMss);
-  sent.OnRetransmitted(1 + 2 * kMss, 1 + 3 * kMss, Time());
+  sent.OnRetransmitted(1 + 2 * kMss, 1 + 3 * kMss, 1 + 10 * kMss, Time());
   EXPECT_EQ(sent.NextLost(), nullptr);
   EXPECT_EQ(sent.pipe(), 2 * kMss);  // the two retransmissions
 }
@@ -91,12 +91,31 @@ TEST(SentSegmentsTest, TimeoutMarksEverythingUnsackedLost) {
 TEST(SentSegmentsTest, RetransmittingTheFrontSplitsTheSegment) {
   SentSegments sent = TenSegments();
   sent.MarkFirstLost();
-  sent.OnRetransmitted(1, 401, Time());
+  sent.OnRetransmitted(1, 401, 1 + 10 * kMss, Time());
   ASSERT_NE(sent.NextLost(), nullptr);
   EXPECT_EQ(sent.NextLost()->begin, 401u);
   EXPECT_EQ(sent.NextLost()->end, 1 + kMss);
   EXPECT_EQ(sent.count(), 11u);
   EXPECT_EQ(sent.outstanding_bytes(), 10 * kMss);
+}
+
+// A retransmission is itself lost once data sent after it is SACKed.
+TEST(SentSegmentsTest, LostRetransmissionBecomesDueAgain) {
+  SentSegments sent = TenSegments();
+  sent.Acknowledge(1, {{SackRange{1 + kMss, 1 + 4 * kMss}}});
+  sent.MarkLostBySack(kMss);
+  sent.OnRetransmitted(1, 1 + kMss, 1 + 10 * kMss, Time());
+  EXPECT_EQ(sent.NextLost(), nullptr);
+  // SACKs of data sent before the retransmission say nothing about it.
+  sent.Acknowledge(1, {{SackRange{1 + kMss, 1 + 10 * kMss}}});
+  EXPECT_EQ(sent.NextLost(), nullptr);
+  EXPECT_EQ(sent.retransmit_in_flight_bytes(), kMss);
+  // New data sent after the retransmission is SACKed: it was lost.
+  sent.Add(1 + 10 * kMss, 1 + 11 * kMss, Time());
+  sent.Acknowledge(1, {{SackRange{1 + kMss, 1 + 11 * kMss}}});
+  ASSERT_NE(sent.NextLost(), nullptr);
+  EXPECT_EQ(sent.NextLost()->begin, 1u);
+  EXPECT_EQ(sent.retransmit_in_flight_bytes(), 0u);
 }
 
 TEST(SentSegmentsTest, LongRunsStayCompact) {

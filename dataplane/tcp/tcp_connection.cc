@@ -306,7 +306,7 @@ bool TcpConnection::SendSegment(Time now, uint64_t begin, size_t max_length,
   const uint64_t end = data_begin + length + (fin ? 1 : 0);
   if (end > begin) {
     if (retransmission) {
-      sent_.OnRetransmitted(begin, end, now);
+      sent_.OnRetransmitted(begin, end, snd_max_, now);
       ++stats_.segments_retransmitted;
       stats_.bytes_retransmitted += length;
     } else {

@@ -99,6 +99,10 @@ void ReceiverApp::OnReadable(Time now) {
     if (!first_byte_at) first_byte_at = now;
     last_byte_at = now;
     hash_.Add(absl::MakeConstSpan(buffer_.data(), n));
+    expected_.Fill(absl::MakeSpan(expected_buffer_.data(), n));
+    if (std::memcmp(buffer_.data(), expected_buffer_.data(), n) != 0) {
+      mismatch_ = true;
+    }
     received_ += n;
   }
   if (connection_->AtEndOfStream() && !end_of_stream_at) {

@@ -91,6 +91,11 @@ class SenderApp : public tcp::TcpOwner {
 
 class ReceiverApp : public tcp::TcpOwner {
  public:
+  // `seed` is the sender's: each byte read is compared with the stream the
+  // sender generates, so a connection that ends early (a reset) still
+  // proves that what did arrive was in order and unaltered.
+  explicit ReceiverApp(uint64_t seed) : expected_(seed) {}
+
   void set_connection(tcp::TcpConnection* connection) {
     connection_ = connection;
   }
@@ -102,6 +107,8 @@ class ReceiverApp : public tcp::TcpOwner {
 
   uint64_t received() const { return received_; }
   std::array<uint8_t, 32> digest() const { return hash_.Digest(); }
+  // Every byte so far equals the sender's stream at its position.
+  bool in_order_so_far() const { return !mismatch_; }
 
   std::optional<Time> first_byte_at;
   std::optional<Time> last_byte_at;
@@ -112,8 +119,11 @@ class ReceiverApp : public tcp::TcpOwner {
  private:
   tcp::TcpConnection* connection_ = nullptr;
   StreamHash hash_;
+  PatternStream expected_;
+  bool mismatch_ = false;
   uint64_t received_ = 0;
   std::vector<uint8_t> buffer_ = std::vector<uint8_t>(256 * 1024);
+  std::vector<uint8_t> expected_buffer_ = std::vector<uint8_t>(256 * 1024);
 };
 
 }  // namespace plait::sim

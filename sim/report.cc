@@ -61,6 +61,7 @@ std::string ScenarioReport::ToJson() const {
         ", \"bytes_sent\": ", f.bytes_sent,
         ", \"bytes_delivered\": ", f.bytes_delivered,
         ", \"intact\": ", f.intact ? "true" : "false",
+        ", \"prefix_intact\": ", f.prefix_intact ? "true" : "false",
         ", \"completed\": ", f.completed ? "true" : "false",
         ", \"completion_time_s\": ", Num(f.completion_time_s),
         ", \"goodput_mbps\": ", Num(f.goodput_mbps),

@@ -30,6 +30,9 @@ struct FlowReport {
   // Every byte arrived exactly once and in order: equal counts and equal
   // SHA-256 digests of the two streams.
   bool intact = false;
+  // What arrived equals the start of what was sent, byte for byte (true for
+  // an intact flow, and what a reset flow can still promise).
+  bool prefix_intact = false;
   // The receiver read the end of the stream.
   bool completed = false;
   double completion_time_s = 0;  // from start to the end of the stream

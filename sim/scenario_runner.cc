@@ -284,7 +284,8 @@ absl::Status Run::StartFlows() {
         spec.duration_s() > 0 ? At(spec.start_s() + spec.duration_s()) : kNever;
     flow.sender = std::make_unique<SenderApp>(
         seed_ * 7919 + static_cast<uint64_t>(i), spec.bytes(), stop);
-    flow.receiver = std::make_unique<ReceiverApp>();
+    flow.receiver = std::make_unique<ReceiverApp>(seed_ * 7919 +
+                                                  static_cast<uint64_t>(i));
     flow.client_host = tcp_hosts_.at(spec.client()).get();
     flow.server_host = tcp_hosts_.at(spec.server()).get();
     Flow* f = &flow;
@@ -353,6 +354,8 @@ RunResult Run::Report() {
     r.completed = f.receiver->end_of_stream_at.has_value();
     r.intact = r.bytes_sent == r.bytes_delivered &&
                f.sender->digest() == f.receiver->digest();
+    r.prefix_intact = f.receiver->in_order_so_far() &&
+                      r.bytes_delivered <= r.bytes_sent;
     if (r.completed) {
       r.completion_time_s =
           ToSeconds(*f.receiver->end_of_stream_at - At(r.start_s));

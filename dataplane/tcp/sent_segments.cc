@@ -55,7 +55,13 @@ void SentSegments::MarkLost(SentSegment& r) {
 SentSegments::AckResult SentSegments::Acknowledge(
     uint64_t cumulative_ack, absl::Span<const SackRange> sack_blocks) {
   AckResult result;
+  // Karn's rule over the whole ACK: if it covers any resent segment, the
+  // ACK may have been caused by the resent copy, so no segment it covers
+  // gives a trustworthy sample (a segment delivered before an outage whose
+  // ACK was lost would otherwise give an RTT as long as the outage).
+  bool covers_retransmission = false;
   auto consider_sample = [&](const SentSegment& r) {
+    if (r.retransmitted) covers_retransmission = true;
     if (r.retransmitted) return;
     if (!result.rtt_sample_sent_time ||
         r.sent_time > *result.rtt_sample_sent_time) {
@@ -106,6 +112,7 @@ SentSegments::AckResult SentSegments::Acknowledge(
     }
   }
   DetectLostRetransmissions();
+  if (covers_retransmission) result.rtt_sample_sent_time.reset();
   return result;
 }
 

@@ -50,8 +50,8 @@ class SentSegments {
   struct AckResult {
     uint64_t newly_acked = 0;   // cumulatively, bytes
     uint64_t newly_sacked = 0;  // bytes
-    // Send time of the newest segment acknowledged or SACKed by this ACK
-    // that was never retransmitted (Karn's rule), for an RTT sample.
+    // Send time of the newest segment acknowledged or SACKed by this ACK,
+    // for an RTT sample; none if the ACK covers any resent segment (Karn).
     std::optional<Time> rtt_sample_sent_time;
   };
   // Applies a cumulative ACK (relative) and SACK blocks.

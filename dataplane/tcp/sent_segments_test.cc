@@ -118,6 +118,16 @@ TEST(SentSegmentsTest, LostRetransmissionBecomesDueAgain) {
   EXPECT_EQ(sent.retransmit_in_flight_bytes(), 0u);
 }
 
+TEST(SentSegmentsTest, AnAckCoveringAResentSegmentGivesNoSample) {
+  SentSegments sent = TenSegments();
+  sent.MarkFirstLost();
+  sent.OnRetransmitted(1, 1 + kMss, 1 + 10 * kMss, Time() + Seconds(5));
+  // The ACK covers the resent segment and never-resent ones after it.
+  const auto result = sent.Acknowledge(1 + 5 * kMss, {});
+  EXPECT_EQ(result.newly_acked, 5 * kMss);
+  EXPECT_FALSE(result.rtt_sample_sent_time.has_value());
+}
+
 TEST(SentSegmentsTest, LongRunsStayCompact) {
   SentSegments sent;
   uint64_t seq = 1;

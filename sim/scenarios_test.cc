@@ -1,0 +1,147 @@
+// Runs every scenario in sim/scenarios/ and asserts its expected outcome
+// (each file's header comment says what it expects). Exact and repeatable:
+// the simulator is deterministic, so these are not timing-dependent.
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "dataplane/cc/cubic.h"
+#include "gtest/gtest.h"
+#include "sim/scenario.h"
+#include "sim/scenario_runner.h"
+
+namespace plait::sim {
+namespace {
+
+ScenarioReport RunNamed(const std::string& name, std::optional<uint64_t> seed = {}) {
+  const std::string path = "sim/scenarios/" + name + ".textproto";
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << path;
+  std::stringstream text;
+  text << in.rdbuf();
+  auto scenario = ParseScenario(text.str(), path);
+  EXPECT_TRUE(scenario.ok()) << scenario.status();
+  if (!scenario.ok()) return {};
+  RunOptions options;
+  options.seed = seed;
+  auto result = RunScenario(*scenario, options);
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? result->report : ScenarioReport{};
+}
+
+const LinkReport& LinkNamed(const ScenarioReport& r, const std::string& name) {
+  for (const LinkReport& l : r.links) {
+    if (l.name == name) return l;
+  }
+  static const LinkReport none;
+  ADD_FAILURE() << "no link " << name;
+  return none;
+}
+
+void ExpectCleanEnd(const FlowReport& f) {
+  EXPECT_TRUE(f.intact) << f.name;
+  EXPECT_TRUE(f.completed) << f.name;
+  EXPECT_TRUE(f.sender_end == "time-wait" || f.sender_end == "closed")
+      << f.name << ": " << f.sender_end;
+  EXPECT_EQ(f.receiver_end, "closed") << f.name;
+}
+
+// Efficiency: one CUBIC flow keeps a 100 Mbit/s link with a BDP queue at
+// least 95% busy after slow start, without a single timeout.
+TEST(ScenariosTest, CubicFillsTheLink) {
+  const ScenarioReport r = RunNamed("cubic_100mbps_20ms");
+  ASSERT_EQ(r.flows.size(), 1u);
+  ExpectCleanEnd(r.flows[0]);
+  EXPECT_GE(LinkNamed(r, "path:client->server").utilization, 0.95);
+  EXPECT_EQ(r.flows[0].rto_count, 0u);
+}
+
+TEST(ScenariosTest, RenoFillsTheLink) {
+  const ScenarioReport r = RunNamed("reno_100mbps_20ms");
+  ASSERT_EQ(r.flows.size(), 1u);
+  ExpectCleanEnd(r.flows[0]);
+  EXPECT_GE(LinkNamed(r, "path:client->server").utilization, 0.90);
+  EXPECT_EQ(r.flows[0].rto_count, 0u);
+}
+
+// With 1% random loss, CUBIC's goodput follows its response function. At
+// this small BDP the Reno-friendly region of RFC 9438 (section 4.3) governs:
+// W = sqrt(3 / (2p)) segments per RTT (the Mathis model, which CUBIC's
+// alpha = 3(1-beta)/(1+beta) is chosen to match), so the predicted rate is
+// W * MSS / RTT. The measured goodput must be within 25% of it.
+TEST(ScenariosTest, CubicUnderRandomLossFollowsItsResponseFunction) {
+  const ScenarioReport r = RunNamed("cubic_1pct_loss");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  const double rtt_s = f.rtt.mean_ms / 1000;
+  const double segments =
+      cc::CubicEffectiveResponseFunctionSegments(0.01, rtt_s);
+  const double predicted_mbps = segments * 1448 * 8 / rtt_s / 1e6;
+  const double ratio = f.goodput_mbps / predicted_mbps;
+  EXPECT_GT(ratio, 0.75) << f.goodput_mbps << " vs " << predicted_mbps;
+  EXPECT_LT(ratio, 1.25) << f.goodput_mbps << " vs " << predicted_mbps;
+}
+
+// Recovery: a 10 s outage costs the transfer the outage plus the backed-off
+// retransmission timer, not more, and nothing is lost or duplicated.
+TEST(ScenariosTest, LinkFlapCompletesIntact) {
+  const ScenarioReport r = RunNamed("link_flap");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  EXPECT_GT(f.rto_count, 0u);
+  // 20 MB at 20 Mbit/s is 8 s; 10 s down; the last backed-off RTO before
+  // the link returned was at most 6.4 s long.
+  EXPECT_LT(f.completion_time_s, 8 + 10 + 6.4 + 1);
+  EXPECT_GT(LinkNamed(r, "path:client->server").stats.dropped(DropCause::kDown),
+            0u);
+}
+
+TEST(ScenariosTest, SharedBottleneckStaysBusyAndEveryFlowCompletes) {
+  const ScenarioReport r = RunNamed("shared_bottleneck");
+  ASSERT_EQ(r.flows.size(), 3u);
+  for (const FlowReport& f : r.flows) ExpectCleanEnd(f);
+  EXPECT_GE(LinkNamed(r, "bottleneck:left->right").utilization, 0.95);
+  // Nobody is starved: the shortest-RTT flow takes the most, but each gets
+  // at least a tenth of the link.
+  for (const FlowReport& f : r.flows) EXPECT_GT(f.goodput_mbps, 5) << f.name;
+}
+
+TEST(ScenariosTest, TcpSurvivesStrippingRewritingAndNat) {
+  const ScenarioReport r = RunNamed("middleboxes");
+  ASSERT_EQ(r.flows.size(), 3u);
+  for (const FlowReport& f : r.flows) ExpectCleanEnd(f);
+}
+
+TEST(ScenariosTest, ImpairedPathCompletesIntact) {
+  const ScenarioReport r = RunNamed("impaired_path");
+  ASSERT_EQ(r.flows.size(), 1u);
+  ExpectCleanEnd(r.flows[0]);
+  const LinkStats& s = LinkNamed(r, "path:client->server").stats;
+  EXPECT_GT(s.dropped(DropCause::kBurstLoss), 0u);
+  EXPECT_GT(s.dropped(DropCause::kRandomLoss), 0u);
+}
+
+TEST(ScenariosTest, AbortEndsWithAResetAndAnIntactPrefix) {
+  const ScenarioReport r = RunNamed("reset");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  EXPECT_EQ(f.sender_end, "aborted");
+  EXPECT_EQ(f.receiver_end, "reset");
+  EXPECT_FALSE(f.completed);
+  EXPECT_TRUE(f.prefix_intact);
+  EXPECT_GT(f.bytes_delivered, 1'000'000u);
+}
+
+TEST(ScenariosTest, SameSeedSameReportOtherSeedOtherReport) {
+  const std::string a = RunNamed("impaired_path").ToJson();
+  const std::string b = RunNamed("impaired_path").ToJson();
+  EXPECT_EQ(a, b);
+  const std::string c = RunNamed("impaired_path", 12345).ToJson();
+  EXPECT_NE(a, c);
+}
+
+}  // namespace
+}  // namespace plait::sim

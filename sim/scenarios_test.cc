@@ -135,6 +135,12 @@ TEST(ScenariosTest, AbortEndsWithAResetAndAnIntactPrefix) {
   EXPECT_GT(f.bytes_delivered, 1'000'000u);
 }
 
+TEST(ScenariosTest, RegressionPacingAfterFin) {
+  const ScenarioReport r = RunNamed("regression_pacing_after_fin");
+  ASSERT_EQ(r.flows.size(), 1u);
+  ExpectCleanEnd(r.flows[0]);
+}
+
 TEST(ScenariosTest, SameSeedSameReportOtherSeedOtherReport) {
   const std::string a = RunNamed("impaired_path").ToJson();
   const std::string b = RunNamed("impaired_path").ToJson();

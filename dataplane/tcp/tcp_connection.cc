@@ -362,6 +362,7 @@ void TcpConnection::SendReset(Time now, uint32_t seq, uint32_t ack,
 }
 
 void TcpConnection::TrySend(Time now) {
+  pacing_waiting_ = false;
   const bool can_send_data =
       state_ == TcpState::kEstablished || state_ == TcpState::kCloseWait ||
       state_ == TcpState::kFinWait1 || state_ == TcpState::kLastAck ||
@@ -369,7 +370,6 @@ void TcpConnection::TrySend(Time now) {
   if (!can_send_data) return;
   const uint64_t data_end = 1 + send_buffer_.end_offset();  // relative seq
   cwnd_limited_ = false;
-  pacing_waiting_ = false;
   while (true) {
     if (config_.pacing && now < pacing_next_) {
       pacing_waiting_ = HasSomethingToSend();

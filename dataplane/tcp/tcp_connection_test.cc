@@ -118,6 +118,13 @@ class Loopback {
         now = deadline;
         return done();
       }
+      // A timer that fires without moving its deadline would spin here
+      // forever: fail instead.
+      same_time_events_ = next <= now ? same_time_events_ + 1 : 0;
+      if (same_time_events_ > 100000) {
+        ADD_FAILURE() << "event storm at t=" << SinceEpoch(now).count();
+        return false;
+      }
       now = std::max(now, next);
       if (!in_flight_.empty() && in_flight_.front().at <= now) {
         Delivery d = std::move(in_flight_.front());
@@ -176,6 +183,7 @@ class Loopback {
   Side sides_[2];
   std::deque<Delivery> in_flight_;
   bool server_started_ = false;
+  int same_time_events_ = 0;
 };
 
 std::vector<uint8_t> Pattern(size_t n) {
@@ -564,6 +572,39 @@ TEST(TcpConnectionTest, PawsDropsAReplayedOldSegment) {
   EXPECT_EQ(loop.server->stats().dropped_segments, dropped_before + 1);
   EXPECT_EQ(loop.server->readable_bytes(), 0u);
   EXPECT_EQ(loop.owners[1].received.size(), 1000u);
+}
+
+// Regression: a pacing wait left pending when the connection stopped sending
+// (FIN-WAIT-2) fired again and again at the same instant.
+TEST(TcpConnectionTest, HalfClosedPacedSenderGoesQuiet) {
+  // Lose one of the last segments so that a paced retransmission is pending
+  // when the final ACK moves the sender to FIN-WAIT-2.
+  for (int size : {64151, 100000, 333333}) {
+    for (int lose_from_end = 1; lose_from_end <= 6; ++lose_from_end) {
+      SCOPED_TRACE(size);
+      SCOPED_TRACE(lose_from_end);
+      Loopback loop;
+      const int segments = (size + 1447) / 1448;
+      int data_segments = 0;
+      loop.filter = [&](int from, const wire::Segment& s) {
+        if (from != 0 || s.tcp.payload.empty()) return true;
+        return ++data_segments != segments - lose_from_end + 1;
+      };
+      loop.client->Connect(loop.now);
+      ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+      const std::vector<uint8_t> data = Pattern(size);
+      ASSERT_TRUE(loop.Send(0, data, Seconds(10)));
+      loop.client->Close(loop.now);
+      // The server never closes: the client sits in FIN-WAIT-2.
+      ASSERT_TRUE(loop.RunUntil(
+          [&] { return loop.client->state() == TcpState::kFinWait2; },
+          Seconds(10)));
+      loop.RunUntil([] { return false; }, Seconds(5));
+      EXPECT_EQ(loop.client->state(), TcpState::kFinWait2);
+      EXPECT_EQ(loop.client->next_deadline(), kNever);
+      EXPECT_EQ(loop.owners[1].received, data);
+    }
+  }
 }
 
 TEST(TcpConnectionTest, ConfigValidationNamesTheField) {

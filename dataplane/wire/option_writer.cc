@@ -211,6 +211,20 @@ Padding AlignedPadding(const Placed* previous, const Placed& placed,
   return {pad, 0};
 }
 
+// Stable, in place and allocation-free (std::stable_sort takes a temporary
+// buffer from the heap): this runs for every segment, on at most 16 items.
+template <typename T, typename Less>
+void InsertionSort(T* items, size_t n, Less less) {
+  for (size_t i = 1; i < n; ++i) {
+    T item = std::move(items[i]);
+    size_t j = i;
+    for (; j > 0 && less(item, items[j - 1]); --j) {
+      items[j] = std::move(items[j - 1]);
+    }
+    items[j] = std::move(item);
+  }
+}
+
 }  // namespace
 
 size_t OptionWriter::Add(const TcpOption& option) {
@@ -254,10 +268,9 @@ absl::StatusOr<OptionLayout> OptionWriter::Finish() const {
 
   std::array<size_t, OptionLayout::kMaxOptions> order;
   for (size_t i = 0; i < count_; ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.begin() + count_,
-                   [&](size_t a, size_t b) {
-                     return Priority(options_[a]) < Priority(options_[b]);
-                   });
+  InsertionSort(order.data(), count_, [&](size_t a, size_t b) {
+    return Priority(options_[a]) < Priority(options_[b]);
+  });
 
   OptionLayout layout;
   std::array<Placed, OptionLayout::kMaxOptions> placed;
@@ -284,10 +297,10 @@ absl::StatusOr<OptionLayout> OptionWriter::Finish() const {
     placed[placed_count++] = {option, i, length};
   }
 
-  std::stable_sort(placed.begin(), placed.begin() + placed_count,
-                   [](const Placed& a, const Placed& b) {
-                     return LayoutRank(a.option) < LayoutRank(b.option);
-                   });
+  InsertionSort(placed.data(), placed_count,
+                [](const Placed& a, const Placed& b) {
+                  return LayoutRank(a.option) < LayoutRank(b.option);
+                });
 
   size_t aligned_length = 0;
   for (size_t n = 0; n < placed_count; ++n) {

@@ -72,6 +72,8 @@ std::string ScenarioReport::ToJson() const {
         ", \"bytes_retransmitted\": ", f.bytes_retransmitted,
         ", \"rto_count\": ", f.rto_count,
         ", \"fast_recoveries\": ", f.fast_recoveries,
+        ", \"receiver_dropped_segments\": ", f.receiver_dropped_segments,
+        ", \"receiver_challenge_acks\": ", f.receiver_challenge_acks,
         ", \"rtt_ms\": {\"samples\": ", f.rtt.samples,
         ", \"min\": ", Num(f.rtt.min_ms), ", \"mean\": ", Num(f.rtt.mean_ms),
         ", \"p50\": ", Num(f.rtt.p50_ms), ", \"p99\": ", Num(f.rtt.p99_ms),
@@ -94,11 +96,20 @@ std::string ScenarioReport::ToJson() const {
         ", \"max_queue_bytes\": ", l.stats.max_queue_bytes,
         ", \"dropped\": {", absl::StrJoin(drops, ", "), "}}"));
   }
+  std::vector<std::string> host_texts;
+  for (const HostReport& h : hosts) {
+    host_texts.push_back(absl::StrCat(
+        "    {\"name\": ", Quote(h.name), ", \"segments\": ", h.segments,
+        ", \"bad_checksum\": ", h.bad_checksum,
+        ", \"malformed\": ", h.malformed,
+        ", \"no_connection\": ", h.no_connection, "}"));
+  }
   return absl::StrCat("{\n  \"scenario\": ", Quote(scenario),
                       ",\n  \"seed\": ", seed, ",\n  \"end_s\": ", Num(end_s),
                       ",\n  \"flows\": [\n", absl::StrJoin(flow_texts, ",\n"),
                       "\n  ],\n  \"links\": [\n",
-                      absl::StrJoin(link_texts, ",\n"), "\n  ]\n}\n");
+                      absl::StrJoin(link_texts, ",\n"), "\n  ],\n  \"hosts\": [\n",
+                      absl::StrJoin(host_texts, ",\n"), "\n  ]\n}\n");
 }
 
 }  // namespace plait::sim

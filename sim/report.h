@@ -46,7 +46,20 @@ struct FlowReport {
   uint64_t bytes_retransmitted = 0;
   uint64_t rto_count = 0;
   uint64_t fast_recoveries = 0;
+  // The receiver's engine: segments it refused (out of window, PAWS, ...)
+  // and challenge ACKs it sent (RFC 5961).
+  uint64_t receiver_dropped_segments = 0;
+  uint64_t receiver_challenge_acks = 0;
   RttSummary rtt;
+};
+
+// What a host's TCP dropped before any connection saw it.
+struct HostReport {
+  std::string name;
+  uint64_t segments = 0;
+  uint64_t bad_checksum = 0;
+  uint64_t malformed = 0;
+  uint64_t no_connection = 0;  // answered with RST
 };
 
 struct LinkReport {
@@ -62,6 +75,7 @@ struct ScenarioReport {
   double end_s = 0;
   std::vector<FlowReport> flows;
   std::vector<LinkReport> links;
+  std::vector<HostReport> hosts;
 
   // Deterministic: the same report gives the same text, byte for byte.
   std::string ToJson() const;

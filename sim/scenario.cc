@@ -190,7 +190,8 @@ absl::Status Checker::CheckLink(int i) {
     const v1::Middlebox& box = link.middleboxes(m);
     if (box.kind_case() == v1::Middlebox::KIND_NOT_SET) {
       return Error({{"links", i}, {"middleboxes", m}},
-                   "names no kind (strip_options, rewrite_sequence or nat)");
+                   "names no kind (strip_options, rewrite_sequence, nat or "
+                   "injector)");
     }
     if (box.has_nat() &&
         !wire::IpAddress::Parse(box.nat().public_address()).ok()) {

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "sim/flow_app.h"
+#include "sim/injector.h"
 #include "sim/link.h"
 #include "sim/middlebox.h"
 #include "sim/node.h"
@@ -160,6 +161,12 @@ absl::Status Run::Build() {
         from_a = &rewriter->forward();
         into_a = &rewriter->reverse();
         rewriters_.push_back(std::move(rewriter));
+      } else if (box.has_injector()) {
+        auto injector = std::make_unique<Injector>(
+            Injector::Config{box.injector().probability()},
+            sim_.random().Fork(1000 + stream++), from_a);
+        from_a = injector.get();
+        filters_.push_back(std::move(injector));
       } else if (box.has_nat()) {
         const wire::IpAddress public_address =
             *wire::IpAddress::Parse(box.nat().public_address());
@@ -374,8 +381,19 @@ RunResult Run::Report() {
       r.rto_count = s.rto_count;
       r.fast_recoveries = s.fast_recoveries;
     }
+    if (f.server != nullptr) {
+      r.receiver_dropped_segments = f.server->stats().dropped_segments;
+      r.receiver_challenge_acks = f.server->stats().challenge_acks;
+    }
     r.rtt = SummarizeRtt(f.sender->rtt_samples);
     report.flows.push_back(r);
+  }
+  for (const v1::Node& node : scenario_.nodes()) {
+    auto it = tcp_hosts_.find(node.name());
+    if (it == tcp_hosts_.end()) continue;
+    const TcpHost::Stats& s = it->second->stats();
+    report.hosts.push_back(HostReport{node.name(), s.segments, s.bad_checksum,
+                                      s.malformed, s.no_connection});
   }
   for (Direction& d : directions_) {
     LinkReport l;

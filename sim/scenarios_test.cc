@@ -109,10 +109,44 @@ TEST(ScenariosTest, SharedBottleneckStaysBusyAndEveryFlowCompletes) {
   for (const FlowReport& f : r.flows) EXPECT_GT(f.goodput_mbps, 5) << f.name;
 }
 
+// Fairness: two CUBIC flows with equal RTTs on one bottleneck for 60 s.
+TEST(ScenariosTest, TwoCubicFlowsShareFairly) {
+  const ScenarioReport r = RunNamed("fairness_two_cubic");
+  ASSERT_EQ(r.flows.size(), 2u);
+  double sum = 0;
+  double sum_of_squares = 0;
+  for (const FlowReport& f : r.flows) {
+    ExpectCleanEnd(f);
+    sum += f.goodput_mbps;
+    sum_of_squares += f.goodput_mbps * f.goodput_mbps;
+  }
+  const double jain = sum * sum / (2 * sum_of_squares);
+  EXPECT_GE(jain, 0.95) << r.flows[0].goodput_mbps << " and "
+                        << r.flows[1].goodput_mbps;
+  EXPECT_GE(LinkNamed(r, "bottleneck:left->right").utilization, 0.95);
+}
+
 TEST(ScenariosTest, TcpSurvivesStrippingRewritingAndNat) {
   const ScenarioReport r = RunNamed("middleboxes");
   ASSERT_EQ(r.flows.size(), 3u);
   for (const FlowReport& f : r.flows) ExpectCleanEnd(f);
+}
+
+// Robustness: bad checksums, out-of-window copies, blind RSTs and random
+// bytes change nothing: the same bytes arrive and the connection closes
+// normally; each kind of garbage was seen and refused.
+TEST(ScenariosTest, HostileInjectionChangesNothing) {
+  const ScenarioReport r = RunNamed("hostile_path");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  EXPECT_GT(f.receiver_challenge_acks, 100u);    // blind RSTs
+  EXPECT_GT(f.receiver_dropped_segments, 100u);  // out of window
+  ASSERT_EQ(r.hosts.size(), 2u);
+  EXPECT_EQ(r.hosts[1].name, "server");
+  EXPECT_GT(r.hosts[1].bad_checksum, 100u);
+  EXPECT_GT(r.hosts[1].malformed, 100u);
+  EXPECT_EQ(r.hosts[0].bad_checksum + r.hosts[0].malformed, 0u);
 }
 
 TEST(ScenariosTest, ImpairedPathCompletesIntact) {

@@ -59,6 +59,34 @@ TEST(InternetChecksumTest, IntegerHelpersMatchBytes) {
   EXPECT_EQ(a.Finish(), b.Finish());
 }
 
+// The word-at-a-time sum against the definition: 16-bit big-endian words,
+// end-around carry, for every length and split.
+TEST(InternetChecksumTest, MatchesTheDefinitionForRandomData) {
+  uint32_t x = 7;
+  for (size_t length = 0; length < 300; ++length) {
+    std::vector<uint8_t> data(length);
+    for (auto& b : data) {
+      x = x * 1664525 + 1013904223;
+      b = static_cast<uint8_t>(x >> 24);
+    }
+    uint32_t reference = 0;
+    for (size_t i = 0; i < length; i += 2) {
+      reference += (uint32_t{data[i]} << 8) | (i + 1 < length ? data[i + 1] : 0);
+      reference = (reference & 0xffff) + (reference >> 16);
+    }
+    const uint16_t expected = static_cast<uint16_t>(~reference);
+    InternetChecksum whole;
+    whole.Add(data);
+    ASSERT_EQ(whole.Finish(), expected) << "length " << length;
+    const size_t cut = length / 3;
+    InternetChecksum parts;
+    parts.Add(absl::MakeConstSpan(data).subspan(0, cut));
+    parts.AddU16(0);  // zero words change nothing
+    parts.Add(absl::MakeConstSpan(data).subspan(cut));
+    if (cut % 2 == 0) ASSERT_EQ(parts.Finish(), expected) << "length " << length;
+  }
+}
+
 TEST(InternetChecksumTest, EmptyIsAllOnes) {
   InternetChecksum sum;
   EXPECT_EQ(sum.Finish(), 0xffff);

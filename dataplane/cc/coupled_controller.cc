@@ -94,13 +94,18 @@ void CoupledCongestionControl::OnSpuriousTimeout(Time now) {
 void CoupledCongestionControl::ApplySignedGrowth(double bytes) {
   const double step = static_cast<double>(mss_);
   accumulator_ += bytes;
-  while (accumulator_ >= step) {
+  while (accumulator_ >= step - kAccumulatorTolerance) {
     accumulator_ -= step;
     SetWindow(cwnd_ + mss_);
   }
-  while (accumulator_ <= -step) {
+  while (accumulator_ <= -step + kAccumulatorTolerance) {
     accumulator_ += step;
-    if (cwnd_ >= (kMinimumWindowSegments + 1) * mss_) SetWindow(cwnd_ - mss_);
+    if (cwnd_ >= (kMinimumWindowSegments + 1) * mss_) {
+      SetWindow(cwnd_ - mss_);
+      // A deliberate decrease in congestion avoidance, not room for slow
+      // start to win back at the next ACK.
+      ssthresh_ = std::min(ssthresh_, cwnd_);
+    }
   }
 }
 

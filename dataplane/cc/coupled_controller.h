@@ -17,6 +17,9 @@ namespace plait::cc {
 
 class CoupledCongestionControl : public CongestionControl {
  public:
+  // Bytes; see GrowByThreshold.
+  static constexpr double kAccumulatorTolerance = 1e-6;
+
   // Leaves the group.
   ~CoupledCongestionControl() override;
   CoupledCongestionControl(const CoupledCongestionControl&) = delete;
@@ -85,13 +88,20 @@ class CoupledCongestionControl : public CongestionControl {
   // remainder. NewReno is the case bytes_per_mss() == cwnd. Values below
   // cwnd (or NaN) count as cwnd: no coupled subflow grows faster than
   // NewReno would.
+  //
+  // Both compare with a tolerance of kAccumulatorTolerance bytes, so that
+  // floating-point rounding of a sum that is mathematically exactly one step
+  // (w ACKs of MSS * MSS / w) does not delay the step by a round; integer
+  // comparisons (the NewReno case) are unaffected.
   template <typename BytesPerMss>
   void GrowByThreshold(uint64_t bytes_acked, BytesPerMss bytes_per_mss);
 
   // For OLIA: adds `bytes` (possibly negative) of window growth to the
   // accumulator and moves cwnd by one MSS each time it reaches +MSS or
-  // -MSS, keeping the remainder; the window does not go below 2 MSS (a
-  // decrease at the floor is dropped).
+  // -MSS, keeping the remainder. A decrease lowers ssthresh to the new cwnd
+  // when it falls below it (otherwise the next ACK would slow-start the
+  // window straight back); the window does not go below 2 MSS (a decrease
+  // at the floor is dropped).
   void ApplySignedGrowth(double bytes);
 
   void SetWindow(uint64_t cwnd);
@@ -125,7 +135,7 @@ void CoupledCongestionControl::GrowByThreshold(uint64_t bytes_acked,
     double threshold = bytes_per_mss();
     const double own = static_cast<double>(cwnd_);
     if (!(threshold > own)) threshold = own;
-    if (accumulator_ < threshold) break;
+    if (accumulator_ < threshold - kAccumulatorTolerance) break;
     accumulator_ -= threshold;
     SetWindow(cwnd_ + mss_);
   }

@@ -129,19 +129,18 @@ absl::Status ValidateConfig(const PathManagerConfig& config) {
 std::string ActionToString(const Action& action) {
   struct Visitor {
     std::string operator()(const OpenSubflowAction& a) const {
-      return absl::StrCat("open ", a.id, " ", a.local.ToString(),
-                          a.local_port != 0 ? absl::StrCat(":", a.local_port)
-                                            : "",
-                          "(id ", a.local_id, ")",
-                          a.interface ? absl::StrCat("%", *a.interface) : "",
-                          " -> ", a.remote.ToString(), ":", a.remote_port,
-                          "(id ", a.remote_id, ")", a.backup ? " backup" : "");
+      return absl::StrCat(
+          "open ", a.id, " ", a.local.ToString(),
+          a.local_port != 0 ? absl::StrCat(":", a.local_port) : "", "(id ",
+          a.local_id, ")", a.interface ? absl::StrCat("%", *a.interface) : "",
+          " -> ", a.remote.ToString(), ":", a.remote_port, "(id ", a.remote_id,
+          ")", a.backup ? " backup" : "");
     }
     std::string operator()(const CloseSubflowAction& a) const {
-      return absl::StrCat("close ", a.id, a.reset ? " reset" : " fin",
-                          a.reset ? absl::StrCat(" reason ", a.tcprst_reason)
-                                  : "",
-                          " cause ", static_cast<int>(a.cause));
+      return absl::StrCat(
+          "close ", a.id, a.reset ? " reset" : " fin",
+          a.reset ? absl::StrCat(" reason ", a.tcprst_reason) : "", " cause ",
+          static_cast<int>(a.cause));
     }
     std::string operator()(const AnnounceAddressAction& a) const {
       return absl::StrCat("announce ", a.id, " ", a.address.ToString(),

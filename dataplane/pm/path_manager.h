@@ -120,12 +120,12 @@ inline constexpr int kMaxLimit = 8;
 struct Endpoint {
   // Local address id, 1..255 (0 is the initial subflow's address); unique.
   uint8_t id = 0;
-  wire::IpAddress address;
+  wire::IpAddress address{};
   // The interface the address lives on; subflows from it are bound to it and
   // OnLocalPathDown/Up may name it instead of the address.
-  std::optional<std::string> interface;
+  std::optional<std::string> interface = std::nullopt;
   // Announced with the address (signal endpoints only, as in Linux).
-  std::optional<uint16_t> port;
+  std::optional<uint16_t> port = std::nullopt;
   // Announce the address with ADD_ADDR (server side).
   bool signal = false;
   // Open subflows from this address (client side).
@@ -187,20 +187,21 @@ absl::Status ValidateEndpoint(const Endpoint& endpoint,
 
 // The initial subflow, as of OnConnectionEstablished.
 struct InitialSubflow {
-  wire::IpAddress local;
+  wire::IpAddress local{};
   uint16_t local_port = 0;
-  wire::IpAddress remote;
+  wire::IpAddress remote{};
   uint16_t remote_port = 0;
   // The interface the initial subflow uses, if known (for OnLocalPathDown/Up
   // by interface name).
-  std::optional<std::string> interface;
+  std::optional<std::string> interface = std::nullopt;
 };
 
 // A received (non-echo, HMAC-verified) ADD_ADDR.
 struct RemoteAddress {
   uint8_t id = 0;
-  wire::IpAddress address;
-  std::optional<uint16_t> port;  // absent: the peer's initial port
+  wire::IpAddress address{};
+  std::optional<uint16_t> port =
+      std::nullopt;  // absent: the peer's initial port
 
   friend bool operator==(const RemoteAddress&, const RemoteAddress&) = default;
 };
@@ -216,15 +217,15 @@ enum class CloseReason : uint8_t {
 struct SubflowFailure {
   CloseReason reason = CloseReason::kReset;
   // The MP_TCPRST that came with the RST (kReset only), if any.
-  std::optional<uint8_t> tcprst_reason;
+  std::optional<uint8_t> tcprst_reason = std::nullopt;
   bool tcprst_transient = false;
 };
 
 // An incoming MP_JOIN SYN.
 struct PeerJoin {
-  wire::IpAddress local;
+  wire::IpAddress local{};
   uint16_t local_port = 0;
-  wire::IpAddress remote;
+  wire::IpAddress remote{};
   uint16_t remote_port = 0;
   uint8_t remote_id = 0;  // the MP_JOIN's address id
   bool backup = false;    // the MP_JOIN's B bit
@@ -232,8 +233,8 @@ struct PeerJoin {
 
 // A local interface and/or address.
 struct LocalPath {
-  std::optional<wire::IpAddress> address;
-  std::optional<std::string> interface;
+  std::optional<wire::IpAddress> address = std::nullopt;
+  std::optional<std::string> interface = std::nullopt;
 };
 
 // OpenSubflow() request: ids as in the file comment.
@@ -241,7 +242,7 @@ struct SubflowRequest {
   uint8_t local_id = kInitialAddressId;
   uint8_t remote_id = kInitialAddressId;
   // Absent: the endpoint's backup flag (false for local id 0).
-  std::optional<bool> backup;
+  std::optional<bool> backup = std::nullopt;
   uint16_t local_port = 0;  // 0: any
 };
 
@@ -251,11 +252,11 @@ struct SubflowRequest {
 struct OpenSubflowAction {
   SubflowId id = 0;
   uint8_t local_id = 0;
-  wire::IpAddress local;
+  wire::IpAddress local{};
   uint16_t local_port = 0;  // 0: any ephemeral port
-  std::optional<std::string> interface;
+  std::optional<std::string> interface = std::nullopt;
   uint8_t remote_id = 0;
-  wire::IpAddress remote;
+  wire::IpAddress remote{};
   uint16_t remote_port = 0;
   bool backup = false;
 
@@ -289,15 +290,15 @@ struct CloseSubflowAction {
 
 struct AnnounceAddressAction {
   uint8_t id = 0;
-  wire::IpAddress address;
-  std::optional<uint16_t> port;
+  wire::IpAddress address{};
+  std::optional<uint16_t> port = std::nullopt;
 
   friend bool operator==(const AnnounceAddressAction&,
                          const AnnounceAddressAction&) = default;
 };
 
 struct RemoveAddressAction {
-  std::vector<uint8_t> ids;
+  std::vector<uint8_t> ids = {};
 
   friend bool operator==(const RemoveAddressAction&,
                          const RemoveAddressAction&) = default;
@@ -311,9 +312,9 @@ struct SetBackupAction {
                          const SetBackupAction&) = default;
 };
 
-using Action = std::variant<OpenSubflowAction, CloseSubflowAction,
-                            AnnounceAddressAction, RemoveAddressAction,
-                            SetBackupAction>;
+using Action =
+    std::variant<OpenSubflowAction, CloseSubflowAction, AnnounceAddressAction,
+                 RemoveAddressAction, SetBackupAction>;
 using Actions = std::vector<Action>;
 
 // "open 1 10.0.0.1(id 1) -> 10.0.1.1:80(id 0) backup", for logs and tests.
@@ -325,10 +326,10 @@ std::string ActionToString(const Action& action);
 struct SubflowInfo {
   SubflowId id = 0;
   uint8_t local_id = 0;
-  wire::IpAddress local;
+  wire::IpAddress local{};
   uint16_t local_port = 0;  // 0 when the path manager let the connection pick
   uint8_t remote_id = 0;
-  wire::IpAddress remote;
+  wire::IpAddress remote{};
   uint16_t remote_port = 0;
   bool backup = false;
   bool established = false;
@@ -336,16 +337,16 @@ struct SubflowInfo {
 };
 
 struct PathManagerStats {
-  uint64_t subflows_opened = 0;       // OpenSubflowActions emitted
-  uint64_t subflows_recreated = 0;    // of which re-creations of a slot
-  uint64_t join_failures = 0;         // OnJoinFailed calls for known subflows
-  uint64_t retries_given_up = 0;      // slots that exhausted max_retries
-  uint64_t add_addr_accepted = 0;     // ADD_ADDRs taken into use
-  uint64_t add_addr_ignored = 0;      // over limits.max_add_addr_accepted
-  uint64_t add_addr_duplicates = 0;   // id or address already known
+  uint64_t subflows_opened = 0;      // OpenSubflowActions emitted
+  uint64_t subflows_recreated = 0;   // of which re-creations of a slot
+  uint64_t join_failures = 0;        // OnJoinFailed calls for known subflows
+  uint64_t retries_given_up = 0;     // slots that exhausted max_retries
+  uint64_t add_addr_accepted = 0;    // ADD_ADDRs taken into use
+  uint64_t add_addr_ignored = 0;     // over limits.max_add_addr_accepted
+  uint64_t add_addr_duplicates = 0;  // id or address already known
   uint64_t peer_joins_accepted = 0;
-  uint64_t peer_joins_rejected = 0;   // over limits.max_subflows
-  uint64_t addresses_announced = 0;   // AnnounceAddressActions emitted
+  uint64_t peer_joins_rejected = 0;        // over limits.max_subflows
+  uint64_t addresses_announced = 0;        // AnnounceAddressActions emitted
   uint64_t events_before_established = 0;  // ignored
 };
 
@@ -409,8 +410,8 @@ class PathManager {
   // ids or mismatched address families, FailedPrecondition before
   // establishment or when the local path is down, ResourceExhausted naming
   // limits.max_subflows when it is reached.
-  virtual absl::StatusOr<Actions> OpenSubflow(Time now,
-                                              const SubflowRequest& request) = 0;
+  virtual absl::StatusOr<Actions> OpenSubflow(
+      Time now, const SubflowRequest& request) = 0;
   // Closes a subflow (FIN, or RST with MP_TCPRST "administratively
   // prohibited" when reset). Re-creating managers do not re-create it.
   // NotFound for an unknown id.

@@ -7,7 +7,9 @@ namespace plait::sched {
 
 Decision MinRttScheduler::Schedule(const ConnectionView& connection,
                                    absl::Span<const SubflowView> subflows) {
-  if (auto decision = internal::CheckConnection(connection)) return *decision;
+  if (auto halt = internal::CheckConnection(connection)) {
+    return internal::Halt(*halt);
+  }
   const bool use_backups = UseBackupSubflows(subflows);
   const SubflowView* best = internal::LowestRttWithRoom(subflows, use_backups);
   if (best == nullptr) return internal::NoSubflow(subflows, use_backups);

@@ -10,7 +10,9 @@ namespace plait::sched {
 
 Decision RedundantScheduler::Schedule(const ConnectionView& connection,
                                       absl::Span<const SubflowView> subflows) {
-  if (auto decision = internal::CheckConnection(connection)) return *decision;
+  if (auto halt = internal::CheckConnection(connection)) {
+    return internal::Halt(*halt);
+  }
   const bool use_backups = UseBackupSubflows(subflows);
   const uint64_t chunk = ChunkBytes(connection);
   Decision decision;

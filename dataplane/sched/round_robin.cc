@@ -7,7 +7,9 @@ namespace plait::sched {
 
 Decision RoundRobinScheduler::Schedule(const ConnectionView& connection,
                                        absl::Span<const SubflowView> subflows) {
-  if (auto decision = internal::CheckConnection(connection)) return *decision;
+  if (auto halt = internal::CheckConnection(connection)) {
+    return internal::Halt(*halt);
+  }
   const bool use_backups = UseBackupSubflows(subflows);
   const SubflowView* first = nullptr;  // lowest id with room
   const SubflowView* next = nullptr;   // lowest id above last_served_

@@ -75,17 +75,18 @@ bool Faster(const SubflowView& a, const SubflowView& b) {
 
 }  // namespace
 
-std::optional<Decision> CheckConnection(const ConnectionView& connection) {
-  Decision decision;
+std::optional<Action> CheckConnection(const ConnectionView& connection) {
   if (connection.bytes_to_schedule == 0 || connection.max_chunk_bytes == 0) {
-    decision.action = Action::kNothingToSend;
-    return decision;
+    return Action::kNothingToSend;
   }
-  if (WindowLeft(connection) == 0) {
-    decision.action = Action::kWindowFull;
-    return decision;
-  }
+  if (WindowLeft(connection) == 0) return Action::kWindowFull;
   return std::nullopt;
+}
+
+Decision Halt(Action action) {
+  Decision decision;
+  decision.action = action;
+  return decision;
 }
 
 const SubflowView* LowestRttWithRoom(absl::Span<const SubflowView> subflows,
@@ -109,15 +110,10 @@ const SubflowView* LowestRtt(absl::Span<const SubflowView> subflows,
 }
 
 Decision NoSubflow(absl::Span<const SubflowView> subflows, bool use_backups) {
-  Decision decision;
-  decision.action = Action::kNoUsableSubflow;
   for (const SubflowView& subflow : subflows) {
-    if (IsCandidate(subflow, use_backups)) {
-      decision.action = Action::kNoRoom;
-      break;
-    }
+    if (IsCandidate(subflow, use_backups)) return Halt(Action::kNoRoom);
   }
-  return decision;
+  return Halt(Action::kNoUsableSubflow);
 }
 
 Decision SendOn(const SubflowView& subflow, uint64_t chunk) {

@@ -215,7 +215,10 @@ namespace internal {
 
 // kNothingToSend or kWindowFull when the connection cannot send whatever the
 // subflows say; nullopt otherwise.
-std::optional<Decision> CheckConnection(const ConnectionView& connection);
+std::optional<Action> CheckConnection(const ConnectionView& connection);
+
+// A decision to send nothing, for any action but kSend and kWaitForFaster.
+Decision Halt(Action action);
 
 // The candidate with room and the lowest srtt (ties: lowest id), or null:
 // the default (minRTT) choice.

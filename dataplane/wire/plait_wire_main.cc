@@ -5,8 +5,14 @@
 // Records cut by the capture's snap length are reported as truncated and do
 // not make a capture unclean; a record whose frame cannot be unwrapped is
 // reported (as malformed) and decoding goes on with the next one.
+//
+// `plait-wire decode FILE.pcap` prints one JSON object per line per record
+// (TCP segments with every field and option decoded, MPTCP connections
+// followed: derived tokens and IDSNs, join tokens, HMAC and DSS checksum
+// verdicts), then one {"summary": ...} line. See kDecodeUsage.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -23,13 +29,38 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: plait-wire [--check] [--quiet] [--hex HEX]... [FILE]...\n"
+    "usage: plait-wire [show] [--check] [--quiet] [--hex HEX]... [FILE]...\n"
+    "       plait-wire decode [--no-summary] FILE.pcap\n"
     "  FILE      a classic pcap file (Ethernet, raw IP or Linux SLL frames),\n"
     "            or any other file holding one raw IP packet\n"
     "  --hex HEX one raw IP packet given in hexadecimal\n"
     "  --check   exit 1 if any packet is malformed, has a wrong TCP or DSS\n"
     "            checksum, or carries a malformed option\n"
-    "  --quiet   print only the summary\n";
+    "  --quiet   print only the summary\n"
+    "decode: see plait-wire decode --help\n";
+
+constexpr char kDecodeUsage[] =
+    "usage: plait-wire decode [--no-summary] FILE.pcap\n"
+    "Prints one JSON object per line for each record of a classic pcap file,\n"
+    "then {\"summary\": {...}} (unless --no-summary). A TCP segment has:\n"
+    "  frame (record number, 1-based, as tshark counts), time (s since the\n"
+    "  first record), time_epoch, ip_version, src, dst, src_port, dst_port,\n"
+    "  seq, ack (raw), seq_relative, flags [\"SYN\",\"ACK\"], window,\n"
+    "  payload_length, tcp_checksum_valid, tcp_options [{kind,name,...}],\n"
+    "  mptcp [{subtype,length,...}], checksum_verdicts, connection, problems.\n"
+    "Keys, tokens, nonces, HMACs, DSNs and data ACKs are fixed-width hex\n"
+    "strings (16 digits for 64 bits, 8 for 32, 40 for the join ACK HMAC).\n"
+    "MP_CAPABLE options carry the tokens and IDSNs derived from their keys;\n"
+    "MP_JOIN SYNs token_known and connection; MP_JOIN SYN/ACK and ACK and\n"
+    "ADD_ADDR hmac_valid (true, false, or null when a key or nonce is not in\n"
+    "the capture). Checksummed DSS and MP_CAPABLE options carry\n"
+    "checksum_valid: the verdict of their mapping if it is decided at this\n"
+    "segment or was before, else null (checksum_status pending or\n"
+    "unchecked); the segment at which a mapping is decided lists it in\n"
+    "checksum_verdicts with its dsn, subflow_seq and valid.\n"
+    "A record that is not a TCP segment: {frame, time, decoded: false,\n"
+    "error}. Exit 0; 2 with one line on stderr if the file cannot be read or\n"
+    "is not a whole classic pcap file.\n";
 
 bool ReadFile(const std::string& path, std::vector<uint8_t>* out) {
   std::ifstream in(path, std::ios::binary);
@@ -52,14 +83,101 @@ bool LooksLikePcap(const std::vector<uint8_t>& bytes) {
   return false;
 }
 
+int Decode(int argc, char** argv) {
+  bool summary = true;
+  std::string path;
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--no-summary") {
+      summary = false;
+    } else if (arg == "--help" || arg == "-h") {
+      std::cout << kDecodeUsage;
+      return 0;
+    } else if (absl::StartsWith(arg, "-")) {
+      std::cerr << "plait-wire decode: unknown flag " << arg
+                << " (usage: plait-wire decode [--no-summary] FILE.pcap)\n";
+      return 2;
+    } else if (!path.empty()) {
+      std::cerr << "plait-wire decode: one file only (usage: plait-wire "
+                   "decode [--no-summary] FILE.pcap)\n";
+      return 2;
+    } else {
+      path = arg;
+    }
+  }
+  if (path.empty()) {
+    std::cerr << "plait-wire decode: no file (usage: plait-wire decode "
+                 "[--no-summary] FILE.pcap)\n";
+    return 2;
+  }
+  std::vector<uint8_t> bytes;
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error) || !ReadFile(path, &bytes)) {
+    std::cerr << "plait-wire decode: cannot read " << path << "\n";
+    return 2;
+  }
+  auto reader = plait::wire::PcapReader::Open(bytes);
+  if (!reader.ok()) {
+    std::cerr << "plait-wire decode: " << path
+              << ": not a classic pcap file: " << reader.status().message()
+              << "\n";
+    return 2;
+  }
+  if (!plait::wire::IsSupportedLinkType(reader->link_type())) {
+    std::cerr << "plait-wire decode: " << path << ": pcap link type "
+              << reader->link_type() << " is not supported\n";
+    return 2;
+  }
+  plait::wire::TraceDecoder decoder;
+  plait::wire::PcapRecord record;
+  int64_t frame = 0;
+  std::string line;
+  while (reader->Next(&record)) {
+    ++frame;
+    plait::wire::JsonValue json;
+    if (record.data.size() < record.original_length) {
+      json = decoder.TruncatedJson(record.data.size(), record.original_length,
+                                   record.timestamp_ns, frame);
+    } else {
+      auto packet =
+          plait::wire::IpPacketInFrame(reader->link_type(), record.data);
+      if (packet.ok()) {
+        json = decoder.DecodeJson(*packet, record.timestamp_ns, frame);
+      } else if (absl::IsNotFound(packet.status())) {
+        continue;  // ARP and the like: no IP packet
+      } else {
+        json = decoder.UndecodableJson(packet.status().message(),
+                                       record.timestamp_ns, frame);
+      }
+    }
+    line.clear();
+    json.AppendTo(&line);
+    line += '\n';
+    std::cout << line;
+  }
+  std::cout.flush();
+  if (!reader->error().ok()) {
+    std::cerr << "plait-wire decode: " << path << ": "
+              << reader->error().message() << "\n";
+    return 2;
+  }
+  if (summary) std::cout << decoder.SummaryJson().ToString() << "\n";
+  return std::cout.good() ? 0 : 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using plait::wire::TraceDecoder;
+  if (argc >= 2 && std::string(argv[1]) == "decode") {
+    return Decode(argc - 2, argv + 2);
+  }
+  int first = 1;
+  if (argc >= 2 && std::string(argv[1]) == "show") first = 2;
   bool check = false;
   bool quiet = false;
   std::vector<std::pair<std::string, bool>> inputs;  // (text, is_hex)
-  for (int i = 1; i < argc; ++i) {
+  for (int i = first; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--check") {
       check = true;

@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "dataplane/crypto/hmac.h"
 #include "dataplane/crypto/keys.h"
 #include "dataplane/wire/dss_checksum.h"
 
@@ -59,7 +61,232 @@ std::string TcpOptionsText(const TcpOptions& options) {
   return absl::StrJoin(parts, ", ");
 }
 
+// Fixed-width lowercase hex: 16 digits for 64-bit values, 8 for 32, 4 for 16.
+std::string Hex64(uint64_t v) { return absl::StrFormat("%016x", v); }
+std::string Hex32(uint32_t v) { return absl::StrFormat("%08x", v); }
+std::string Hex16(uint16_t v) { return absl::StrFormat("%04x", v); }
+std::string HexBytes(absl::Span<const uint8_t> bytes) {
+  std::string text;
+  for (uint8_t b : bytes) absl::StrAppendFormat(&text, "%02x", b);
+  return text;
+}
+
+// Seconds with nanosecond digits, as a JSON number.
+JsonValue Seconds(uint64_t ns) {
+  return JsonValue::NumberText(
+      absl::StrFormat("%d.%09d", ns / 1000000000, ns % 1000000000));
+}
+
+JsonValue FlagsJson(uint8_t flags) {
+  static constexpr struct {
+    uint8_t bit;
+    const char* name;
+  } kFlags[] = {{TcpHeader::kFin, "FIN"}, {TcpHeader::kSyn, "SYN"},
+                {TcpHeader::kRst, "RST"}, {TcpHeader::kPsh, "PSH"},
+                {TcpHeader::kAck, "ACK"}, {TcpHeader::kUrg, "URG"},
+                {TcpHeader::kEce, "ECE"}, {TcpHeader::kCwr, "CWR"}};
+  JsonValue names = JsonValue::Array();
+  for (const auto& f : kFlags) {
+    if (flags & f.bit) names.Append(f.name);
+  }
+  return names;
+}
+
+JsonValue TcpOptionJson(uint8_t kind, const char* name) {
+  JsonValue o = JsonValue::Object();
+  o.Set("kind", kind);
+  o.Set("name", name);
+  return o;
+}
+
+// TCP options other than MPTCP, in a fixed order (the parser keeps no wire
+// order across kinds): mss, window_scale, sack_permitted, sack, timestamps,
+// tfo, then unknown kinds in wire order.
+JsonValue TcpOptionsJson(const TcpOptions& options) {
+  JsonValue list = JsonValue::Array();
+  if (options.mss) {
+    list.Append(TcpOptionJson(kTcpOptionMss, "mss").Set("mss", *options.mss));
+  }
+  if (options.window_scale) {
+    list.Append(TcpOptionJson(kTcpOptionWindowScale, "window_scale")
+                    .Set("shift", *options.window_scale));
+  }
+  if (options.sack_permitted) {
+    list.Append(TcpOptionJson(kTcpOptionSackPermitted, "sack_permitted"));
+  }
+  if (options.sack_block_count > 0) {
+    JsonValue blocks = JsonValue::Array();
+    for (const SackBlock& b : options.sack()) {
+      blocks.Append(
+          JsonValue::Object().Set("left", b.left).Set("right", b.right));
+    }
+    list.Append(TcpOptionJson(kTcpOptionSack, "sack")
+                    .Set("blocks", std::move(blocks)));
+  }
+  if (options.timestamps) {
+    list.Append(TcpOptionJson(kTcpOptionTimestamps, "timestamps")
+                    .Set("tsval", options.timestamps->tsval)
+                    .Set("tsecr", options.timestamps->tsecr));
+  }
+  if (options.fastopen_cookie) {
+    list.Append(TcpOptionJson(kTcpOptionFastOpen, "tfo")
+                    .Set("cookie_request", options.fastopen_cookie->empty())
+                    .Set("cookie", HexBytes(*options.fastopen_cookie)));
+  }
+  for (auto unknown : options.unknown_options()) {
+    // The bytes after the kind and length bytes.
+    list.Append(TcpOptionJson(unknown[0], "unknown")
+                    .Set("length", unknown.size())
+                    .Set("data", HexBytes(unknown.subspan(2))));
+  }
+  return list;
+}
+
 }  // namespace
+
+// ---------------------------------------------------------------------------
+// JsonValue
+
+JsonValue JsonValue::NumberText(std::string text) {
+  JsonValue v;
+  v.type_ = Type::kNumber;
+  v.text_ = std::move(text);
+  return v;
+}
+
+JsonValue JsonValue::Array() {
+  JsonValue v;
+  v.type_ = Type::kArray;
+  return v;
+}
+
+JsonValue JsonValue::Object() {
+  JsonValue v;
+  v.type_ = Type::kObject;
+  return v;
+}
+
+JsonValue& JsonValue::Set(absl::string_view key, JsonValue value) {
+  if (type_ == Type::kNull) type_ = Type::kObject;
+  for (Member& member : members_) {
+    if (member.first == key) {
+      member.second = std::move(value);
+      return *this;
+    }
+  }
+  members_.emplace_back(std::string(key), std::move(value));
+  return *this;
+}
+
+JsonValue& JsonValue::Append(JsonValue value) {
+  if (type_ == Type::kNull) type_ = Type::kArray;
+  items_.push_back(std::move(value));
+  return *this;
+}
+
+int64_t JsonValue::int_value() const {
+  int64_t value = 0;
+  if (type_ != Type::kNumber || !absl::SimpleAtoi(text_, &value)) return 0;
+  return value;
+}
+
+const JsonValue* JsonValue::Find(absl::string_view key) const {
+  if (type_ != Type::kObject) return nullptr;
+  for (const Member& member : members_) {
+    if (member.first == key) return &member.second;
+  }
+  return nullptr;
+}
+
+const JsonValue& JsonValue::operator[](absl::string_view key) const {
+  static const JsonValue* const kNull = new JsonValue();
+  const JsonValue* found = Find(key);
+  return found != nullptr ? *found : *kNull;
+}
+
+std::string JsonQuote(absl::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", static_cast<int>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+void JsonValue::AppendTo(std::string* out) const {
+  switch (type_) {
+    case Type::kNull:
+      *out += "null";
+      return;
+    case Type::kBool:
+      *out += bool_ ? "true" : "false";
+      return;
+    case Type::kNumber:
+      *out += text_;
+      return;
+    case Type::kString:
+      *out += JsonQuote(text_);
+      return;
+    case Type::kArray: {
+      *out += '[';
+      bool first = true;
+      for (const JsonValue& item : items_) {
+        if (!first) *out += ',';
+        first = false;
+        item.AppendTo(out);
+      }
+      *out += ']';
+      return;
+    }
+    case Type::kObject: {
+      *out += '{';
+      bool first = true;
+      for (const Member& member : members_) {
+        if (!first) *out += ',';
+        first = false;
+        *out += JsonQuote(member.first);
+        *out += ':';
+        member.second.AppendTo(out);
+      }
+      *out += '}';
+      return;
+    }
+  }
+}
+
+std::string JsonValue::ToString() const {
+  std::string out;
+  AppendTo(&out);
+  return out;
+}
 
 std::string TraceSummary::ToString() const {
   std::vector<std::string> kinds;
@@ -76,15 +303,19 @@ std::string TraceSummary::ToString() const {
       " wrong, ", dss_checksums_unchecked, " not checkable");
 }
 
-std::string TraceDecoder::StartLine(uint64_t timestamp_ns) {
+uint64_t TraceDecoder::StartRecord(uint64_t timestamp_ns) {
   ++summary_.packets;
   if (!have_first_) {
     first_timestamp_ns_ = timestamp_ns;
     have_first_ = true;
   }
-  const uint64_t since = timestamp_ns >= first_timestamp_ns_
-                             ? timestamp_ns - first_timestamp_ns_
-                             : 0;
+  return timestamp_ns >= first_timestamp_ns_
+             ? timestamp_ns - first_timestamp_ns_
+             : 0;
+}
+
+std::string TraceDecoder::StartLine(uint64_t timestamp_ns) {
+  const uint64_t since = StartRecord(timestamp_ns);
   return absl::StrFormat("%4d %4d.%06d ", summary_.packets, since / 1000000000,
                          (since % 1000000000) / 1000);
 }
@@ -120,14 +351,7 @@ std::string TraceDecoder::Decode(absl::Span<const uint8_t> packet,
   const Segment& s = *parsed;
   ++summary_.tcp_segments;
 
-  Flow& flow =
-      flows_[FlowKey{s.ip.src, s.tcp.src_port, s.ip.dst, s.tcp.dst_port}];
-  if (s.tcp.has(TcpHeader::kSyn)) {
-    flow.have_isn = true;
-    flow.isn = s.tcp.seq;
-    flow.collecting = false;
-    flow.have_last = false;
-  }
+  Flow& flow = TrackFlow(s);
   const auto reverse =
       flows_.find(FlowKey{s.ip.dst, s.tcp.dst_port, s.ip.src, s.tcp.src_port});
   const bool have_peer_isn =
@@ -157,7 +381,11 @@ std::string TraceDecoder::Decode(absl::Span<const uint8_t> packet,
     ++summary_.mptcp_options[MptcpSubtypeName(option)];
     absl::StrAppend(&line, " | ", Describe(option));
   }
-  absl::StrAppend(&line, CheckMappings(s, flow));
+  for (const MappingVerdict& verdict : CheckMappings(s, flow)) {
+    absl::StrAppend(&line, VerdictText(verdict));
+  }
+  // Keeps the connection tracking (and its summary counts) up to date.
+  MptcpJson(s, nullptr);
 
   if (s.has_option_problems()) ++summary_.option_problems;
   for (const OptionProblem& problem : s.options.problem_list()) {
@@ -170,11 +398,46 @@ std::string TraceDecoder::Decode(absl::Span<const uint8_t> packet,
   return line;
 }
 
-void TraceDecoder::AbandonCollection(Flow& flow) {
+TraceDecoder::Flow& TraceDecoder::TrackFlow(const Segment& s) {
+  Flow& flow =
+      flows_[FlowKey{s.ip.src, s.tcp.src_port, s.ip.dst, s.tcp.dst_port}];
+  if (s.tcp.has(TcpHeader::kSyn)) {
+    flow.have_isn = true;
+    flow.isn = s.tcp.seq;
+    flow.collecting = false;
+    flow.have_last = false;
+    flow.last_verdict.reset();
+  }
+  return flow;
+}
+
+TraceDecoder::MappingVerdict TraceDecoder::AbandonCollection(Flow& flow,
+                                                             const char* why) {
   ++summary_.dss_checksums_unchecked;
   flow.collecting = false;
   flow.have_last = true;
   flow.last = flow.mapping;
+  flow.last_verdict.reset();
+  MappingVerdict verdict;
+  verdict.mapping = flow.mapping;
+  verdict.from_mp_capable = flow.from_mp_capable;
+  verdict.why = why;
+  return verdict;
+}
+
+std::string TraceDecoder::VerdictText(const MappingVerdict& verdict) {
+  if (!verdict.shown_in_text) return "";
+  switch (verdict.state) {
+    case MappingVerdict::State::kUnchecked:
+      return absl::StrCat(" (csum not checkable: ", verdict.why, ")");
+    case MappingVerdict::State::kValid:
+      return verdict.from_mp_capable ? " (mp_capable csum ok)"
+                                     : " (dss csum ok)";
+    case MappingVerdict::State::kInvalid:
+      return verdict.from_mp_capable ? " (MP_CAPABLE CHECKSUM WRONG)"
+                                     : " (DSS CHECKSUM WRONG)";
+  }
+  return "";
 }
 
 // Collects the payload of a checksummed mapping (DSS, or the implicit mapping
@@ -182,9 +445,10 @@ void TraceDecoder::AbandonCollection(Flow& flow) {
 // and verifies the checksum once the mapping is complete. Each mapping is
 // counted once: segments that repeat it (Linux puts the mapping on every
 // segment carrying part of it) or retransmit it, or an older one, change
-// nothing.
-std::string TraceDecoder::CheckMappings(const Segment& s, Flow& flow) {
-  std::string verdict;
+// nothing. Returns the mappings decided at this segment.
+std::vector<TraceDecoder::MappingVerdict> TraceDecoder::CheckMappings(
+    const Segment& s, Flow& flow) {
+  std::vector<MappingVerdict> verdicts;
   for (const MptcpOption& option : s.mptcp_options()) {
     MappingId id;
     uint16_t checksum = 0;
@@ -234,12 +498,21 @@ std::string TraceDecoder::CheckMappings(const Segment& s, Flow& flow) {
           flow.collecting ? flow.mapping.subflow_seq : flow.last.subflow_seq;
       if (have_ref && static_cast<int32_t>(id.subflow_seq - ref) < 0) continue;
     }
-    if (flow.collecting) AbandonCollection(flow);  // superseded
+    if (flow.collecting) {
+      // Superseded before all its bytes were seen.
+      verdicts.push_back(AbandonCollection(flow, "superseded by a new mapping"));
+      verdicts.back().shown_in_text = false;
+    }
     if (why_unchecked != nullptr) {
       ++summary_.dss_checksums_unchecked;
       flow.have_last = true;
       flow.last = id;
-      absl::StrAppend(&verdict, " (csum not checkable: ", why_unchecked, ")");
+      flow.last_verdict.reset();
+      MappingVerdict verdict;
+      verdict.mapping = id;
+      verdict.from_mp_capable = from_mp_capable;
+      verdict.why = why_unchecked;
+      verdicts.push_back(verdict);
       continue;
     }
     flow.collecting = true;
@@ -249,11 +522,11 @@ std::string TraceDecoder::CheckMappings(const Segment& s, Flow& flow) {
     flow.checksum = checksum;
     flow.bytes.clear();
   }
-  if (!flow.collecting) return verdict;
+  if (!flow.collecting) return verdicts;
   // A DATA_FIN alone (length 1, SSN 0) covers no subflow bytes.
   if (flow.payload_length > 0) {
     const absl::Span<const uint8_t> payload = s.tcp.payload;
-    if (payload.empty()) return verdict;
+    if (payload.empty()) return verdicts;
     const uint32_t relative = s.tcp.seq - flow.isn;
     // Where the segment starts relative to the mapping's first byte, and how
     // much of the mapping has been collected.
@@ -261,19 +534,19 @@ std::string TraceDecoder::CheckMappings(const Segment& s, Flow& flow) {
         static_cast<int32_t>(relative - flow.mapping.subflow_seq);
     const int64_t collected = static_cast<int64_t>(flow.bytes.size());
     if (offset > collected) {
-      AbandonCollection(flow);
-      return absl::StrCat(verdict, " (csum not checkable: bytes missing)");
+      verdicts.push_back(AbandonCollection(flow, "bytes missing"));
+      return verdicts;
     }
     // Bytes at the start of the segment that were collected already (a
     // retransmission, possibly overlapping new bytes) are skipped.
     const int64_t skip = collected - offset;
-    if (skip >= static_cast<int64_t>(payload.size())) return verdict;
+    if (skip >= static_cast<int64_t>(payload.size())) return verdicts;
     const size_t take =
         std::min(payload.size() - static_cast<size_t>(skip),
                  size_t{flow.payload_length} - flow.bytes.size());
     const auto begin = payload.begin() + skip;
     flow.bytes.insert(flow.bytes.end(), begin, begin + take);
-    if (flow.bytes.size() < flow.payload_length) return verdict;
+    if (flow.bytes.size() < flow.payload_length) return verdicts;
   }
   flow.collecting = false;
   flow.have_last = true;
@@ -281,15 +554,582 @@ std::string TraceDecoder::CheckMappings(const Segment& s, Flow& flow) {
   const bool ok = VerifyDssChecksum(flow.mapping.dsn, flow.mapping.subflow_seq,
                                     flow.mapping.data_level_length,
                                     flow.checksum, flow.bytes);
-  if (ok) {
-    ++summary_.dss_checksums_ok;
-    return absl::StrCat(verdict, flow.from_mp_capable ? " (mp_capable csum ok)"
-                                                      : " (dss csum ok)");
+  flow.last_verdict = ok;
+  ++(ok ? summary_.dss_checksums_ok : summary_.dss_checksums_bad);
+  MappingVerdict verdict;
+  verdict.mapping = flow.mapping;
+  verdict.from_mp_capable = flow.from_mp_capable;
+  verdict.state =
+      ok ? MappingVerdict::State::kValid : MappingVerdict::State::kInvalid;
+  verdicts.push_back(verdict);
+  return verdicts;
+}
+
+// ---------------------------------------------------------------------------
+// JSON mode
+
+JsonValue TraceDecoder::StartJson(uint64_t timestamp_ns, int64_t frame) {
+  const uint64_t since = StartRecord(timestamp_ns);
+  JsonValue j = JsonValue::Object();
+  j.Set("frame", frame);
+  j.Set("time", Seconds(since));
+  j.Set("time_epoch", Seconds(timestamp_ns));
+  return j;
+}
+
+JsonValue TraceDecoder::TruncatedJson(size_t captured, size_t original_length,
+                                      uint64_t timestamp_ns, int64_t frame) {
+  JsonValue j = StartJson(timestamp_ns, frame);
+  ++summary_.truncated;
+  j.Set("decoded", false);
+  j.Set("error", absl::StrCat("truncated capture: ", captured, " of ",
+                              original_length, " bytes captured"));
+  return j;
+}
+
+JsonValue TraceDecoder::UndecodableJson(absl::string_view why,
+                                        uint64_t timestamp_ns, int64_t frame) {
+  JsonValue j = StartJson(timestamp_ns, frame);
+  ++summary_.malformed;
+  j.Set("decoded", false);
+  j.Set("error", why);
+  return j;
+}
+
+// One TCP segment:
+//   frame, time (s since the first record), time_epoch, ip_version, src, dst,
+//   src_port, dst_port, seq, ack (raw), seq_relative (when the subflow's SYN
+//   was seen), flags ["SYN","ACK"], window, payload_length,
+//   tcp_checksum_valid, tcp_options [...], mptcp [...] (wire order; an option
+//   that does not parse is {"subtype", "length", "error", "raw"}),
+//   checksum_verdicts [...] (the checksummed mappings decided at this
+//   segment), connection (index of the MPTCP connection of the subflow, or
+//   null), problems [...] (malformed options, as text).
+// A packet that is not a TCP segment: frame, time, decoded false, error.
+JsonValue TraceDecoder::DecodeJson(absl::Span<const uint8_t> packet,
+                                   uint64_t timestamp_ns, int64_t frame) {
+  JsonValue j = StartJson(timestamp_ns, frame);
+  absl::StatusOr<Segment> parsed = ParseSegment(packet);
+  if (!parsed.ok()) {
+    if (absl::IsUnimplemented(parsed.status())) {
+      ++summary_.not_tcp;
+    } else {
+      ++summary_.malformed;
+    }
+    j.Set("decoded", false);
+    j.Set("error", parsed.status().message());
+    return j;
   }
-  ++summary_.dss_checksums_bad;
-  return absl::StrCat(verdict, flow.from_mp_capable
-                                   ? " (MP_CAPABLE CHECKSUM WRONG)"
-                                   : " (DSS CHECKSUM WRONG)");
+  const Segment& s = *parsed;
+  ++summary_.tcp_segments;
+  Flow& flow = TrackFlow(s);
+
+  j.Set("ip_version", s.ip.src.is_v4() ? 4 : 6);
+  j.Set("src", s.ip.src.ToString());
+  j.Set("dst", s.ip.dst.ToString());
+  j.Set("src_port", s.tcp.src_port);
+  j.Set("dst_port", s.tcp.dst_port);
+  j.Set("seq", s.tcp.seq);
+  j.Set("ack", s.tcp.ack);
+  if (flow.have_isn) j.Set("seq_relative", s.tcp.seq - flow.isn);
+  j.Set("flags", FlagsJson(s.tcp.flags));
+  j.Set("window", s.tcp.window);
+  j.Set("payload_length", s.tcp.payload.size());
+  j.Set("tcp_checksum_valid", s.checksum_valid);
+  if (!s.checksum_valid) ++summary_.bad_tcp_checksums;
+  j.Set("tcp_options", TcpOptionsJson(s.options));
+
+  std::vector<std::optional<MappingId>> mappings;
+  JsonValue mptcp = MptcpJson(s, &mappings);
+  const std::vector<MappingVerdict> verdicts = CheckMappings(s, flow);
+  // The checksum verdict of each option that carries one: that of its
+  // mapping when decided at this segment or before (a segment repeating a
+  // decided mapping shows its verdict), null while the mapping's bytes are
+  // still being collected or when it cannot be checked.
+  JsonValue annotated = JsonValue::Array();
+  for (size_t i = 0; i < mptcp.items().size(); ++i) {
+    JsonValue option = mptcp.items()[i];
+    if (mappings[i]) {
+      const MappingId& id = *mappings[i];
+      JsonValue valid;
+      const char* status = "unchecked";
+      bool decided = false;
+      for (const MappingVerdict& v : verdicts) {
+        if (!(v.mapping == id)) continue;
+        decided = true;
+        if (v.state == MappingVerdict::State::kValid) {
+          valid = true;
+          status = "valid";
+        } else if (v.state == MappingVerdict::State::kInvalid) {
+          valid = false;
+          status = "invalid";
+        }
+      }
+      if (!decided) {
+        if (flow.collecting && flow.mapping == id) {
+          status = "pending";
+        } else if (flow.have_last && flow.last == id && flow.last_verdict) {
+          valid = *flow.last_verdict;
+          status = *flow.last_verdict ? "valid" : "invalid";
+        }
+      }
+      option.Set("checksum_valid", std::move(valid));
+      option.Set("checksum_status", status);
+    }
+    annotated.Append(std::move(option));
+  }
+  j.Set("mptcp", std::move(annotated));
+  if (!verdicts.empty()) {
+    JsonValue list = JsonValue::Array();
+    for (const MappingVerdict& v : verdicts) {
+      JsonValue o = JsonValue::Object();
+      o.Set("mapping", v.from_mp_capable ? "MP_CAPABLE" : "DSS");
+      o.Set("dsn", Hex64(v.mapping.dsn));
+      o.Set("subflow_seq", v.mapping.subflow_seq);
+      o.Set("data_level_length", v.mapping.data_level_length);
+      switch (v.state) {
+        case MappingVerdict::State::kValid:
+          o.Set("valid", true);
+          break;
+        case MappingVerdict::State::kInvalid:
+          o.Set("valid", false);
+          break;
+        case MappingVerdict::State::kUnchecked:
+          o.Set("valid", JsonValue());
+          o.Set("why", v.why);
+          break;
+      }
+      list.Append(std::move(o));
+    }
+    j.Set("checksum_verdicts", std::move(list));
+  }
+  const SubflowRef ref = FindSubflow(s);
+  j.Set("connection", ref.subflow != nullptr && ref.subflow->connection >= 0
+                          ? JsonValue(ref.subflow->connection)
+                          : JsonValue());
+  if (s.has_option_problems()) {
+    ++summary_.option_problems;
+    JsonValue problems = JsonValue::Array();
+    for (const OptionProblem& problem : s.options.problem_list()) {
+      problems.Append(DescribeOptionProblem(problem));
+    }
+    for (const Segment::MptcpError& error : s.mptcp_option_errors()) {
+      problems.Append(error.status.message());
+    }
+    j.Set("problems", std::move(problems));
+  }
+  return j;
+}
+
+TraceDecoder::SubflowRef TraceDecoder::FindSubflow(const Segment& s) {
+  auto it =
+      subflows_.find(FlowKey{s.ip.src, s.tcp.src_port, s.ip.dst, s.tcp.dst_port});
+  if (it != subflows_.end()) return {&it->second, true};
+  it = subflows_.find(FlowKey{s.ip.dst, s.tcp.dst_port, s.ip.src, s.tcp.src_port});
+  if (it != subflows_.end()) return {&it->second, false};
+  return {};
+}
+
+int TraceDecoder::NewConnection() {
+  connections_.emplace_back();
+  return static_cast<int>(connections_.size()) - 1;
+}
+
+TraceDecoder::Subflow& TraceDecoder::AttachSubflow(const FlowKey& key,
+                                                   int connection) {
+  // A new handshake on a 4-tuple replaces what was known of it, whichever
+  // way round it was recorded.
+  const auto& [a, a_port, b, b_port] = key;
+  subflows_.erase(FlowKey{b, b_port, a, a_port});
+  Subflow& subflow = subflows_[key];
+  subflow = Subflow();
+  subflow.connection = connection;
+  if (connection >= 0) {
+    std::vector<FlowKey>& list = connections_[connection].subflows;
+    if (std::find(list.begin(), list.end(), key) == list.end()) {
+      list.push_back(key);
+    }
+  }
+  return subflow;
+}
+
+void TraceDecoder::SetKey(Connection& connection, bool client, uint64_t key) {
+  (client ? connection.client_key : connection.server_key) = key;
+  (client ? connection.client_token : connection.server_token) =
+      crypto::TokenFromKey(key);
+}
+
+JsonValue TraceDecoder::MptcpJson(
+    const Segment& s, std::vector<std::optional<MappingId>>* mappings) {
+  JsonValue list = JsonValue::Array();
+  const auto raw = s.options.mptcp_options();
+  size_t next_parsed = 0;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const Segment::MptcpError* error = nullptr;
+    for (const Segment::MptcpError& e : s.mptcp_option_errors()) {
+      if (e.index == i) error = &e;
+    }
+    std::optional<MappingId> mapping;
+    JsonValue o;
+    if (error != nullptr || next_parsed >= s.mptcp_count) {
+      ++summary_.mptcp_option_errors;
+      o = JsonValue::Object();
+      o.Set("subtype", raw[i].size() >= 3 ? MptcpSubtypeName(raw[i][2] >> 4)
+                                          : "UNKNOWN");
+      o.Set("length", raw[i].size());
+      o.Set("error", error != nullptr ? std::string(error->status.message())
+                                      : std::string("not parsed"));
+      o.Set("raw", HexBytes(raw[i]));
+    } else {
+      const MptcpOption& option = s.mptcp[next_parsed++];
+      if (mappings != nullptr) ++summary_.mptcp_options[MptcpSubtypeName(option)];
+      o = MptcpOptionJson(s, option, raw[i].size());
+      if (const Dss* dss = std::get_if<Dss>(&option)) {
+        if (dss->mapping && dss->mapping->checksum) {
+          mapping = MappingId{dss->mapping->dsn, dss->mapping->subflow_seq,
+                              dss->mapping->data_level_length};
+        }
+      } else if (const MpCapable* mpc = std::get_if<MpCapable>(&option)) {
+        if (mpc->checksum && mpc->data_level_length && mpc->sender_key) {
+          mapping = MappingId{crypto::IdsnFromKey(*mpc->sender_key) + 1, 1,
+                              *mpc->data_level_length};
+        }
+      }
+    }
+    list.Append(std::move(o));
+    if (mappings != nullptr) mappings->push_back(mapping);
+  }
+  return list;
+}
+
+JsonValue TraceDecoder::MptcpOptionJson(const Segment& s,
+                                        const MptcpOption& option,
+                                        size_t length) {
+  JsonValue o = JsonValue::Object();
+  o.Set("subtype", MptcpSubtypeName(option));
+  o.Set("length", length);
+  const bool syn = s.tcp.has(TcpHeader::kSyn);
+  const bool syn_ack = s.tcp.has(TcpHeader::kSyn | TcpHeader::kAck);
+  const FlowKey forward{s.ip.src, s.tcp.src_port, s.ip.dst, s.tcp.dst_port};
+  const FlowKey backward{s.ip.dst, s.tcp.dst_port, s.ip.src, s.tcp.src_port};
+  auto hmac_verdict = [this](std::optional<bool> valid) {
+    if (!valid) {
+      ++summary_.hmacs_unknown;
+      return JsonValue();
+    }
+    ++(*valid ? summary_.hmacs_valid : summary_.hmacs_invalid);
+    return JsonValue(*valid);
+  };
+
+  if (const auto* mpc = std::get_if<MpCapable>(&option)) {
+    const char* variant = "SYN";
+    if (mpc->data_level_length) {
+      variant = "ACK+data";
+    } else if (mpc->receiver_key) {
+      variant = "ACK";
+    } else if (mpc->sender_key) {
+      variant = syn && !syn_ack ? "SYN" : "SYN/ACK";  // a v0 SYN has a key
+    }
+    o.Set("variant", variant);
+    o.Set("version", mpc->version);
+    o.Set("flags", mpc->flags);
+    o.Set("checksum_required", (mpc->flags & kMpcFlagA) != 0);
+    o.Set("extensibility", (mpc->flags & kMpcFlagB) != 0);
+    o.Set("no_new_subflows_to_source", (mpc->flags & kMpcFlagC) != 0);
+    o.Set("hmac_sha256", (mpc->flags & kMpcFlagH) != 0);
+    auto put_key = [&o](const char* who, uint64_t key) {
+      const crypto::KeyDerivation d = crypto::DeriveFromKey(key);
+      o.Set(absl::StrCat(who, "_key"), Hex64(key));
+      o.Set(absl::StrCat(who, "_token"), Hex32(d.token));
+      o.Set(absl::StrCat(who, "_idsn"), Hex64(d.idsn));
+    };
+    if (mpc->sender_key) put_key("sender", *mpc->sender_key);
+    if (mpc->receiver_key) put_key("receiver", *mpc->receiver_key);
+    if (mpc->data_level_length) {
+      o.Set("data_level_length", *mpc->data_level_length);
+    }
+    if (mpc->checksum) o.Set("checksum", Hex16(*mpc->checksum));
+
+    // Tracking. The SYN starts a new subflow; the SYN/ACK names the server's
+    // key; the third ACK (and the ACK with data) the client's, then the
+    // server's.
+    int connection = -1;
+    if (!mpc->sender_key) {
+      if (syn && !syn_ack) {
+        subflows_.erase(forward);
+        subflows_.erase(backward);
+      }
+    } else if (!mpc->receiver_key) {
+      if (syn_ack) {
+        const SubflowRef ref = FindSubflow(s);
+        if (ref.subflow != nullptr && ref.subflow->connection >= 0 &&
+            !ref.from_client &&
+            connections_[ref.subflow->connection].server_key.value_or(
+                *mpc->sender_key) == *mpc->sender_key) {
+          connection = ref.subflow->connection;
+        } else {
+          connection = NewConnection();
+          AttachSubflow(backward, connection);
+        }
+        SetKey(connections_[connection], false, *mpc->sender_key);
+      }
+    } else {
+      const uint64_t client_key = *mpc->sender_key;
+      const uint64_t server_key = *mpc->receiver_key;
+      const SubflowRef ref = FindSubflow(s);
+      if (ref.subflow != nullptr && ref.subflow->connection >= 0 &&
+          ref.from_client) {
+        const Connection& c = connections_[ref.subflow->connection];
+        if (c.client_key.value_or(client_key) == client_key &&
+            c.server_key.value_or(server_key) == server_key) {
+          connection = ref.subflow->connection;
+        }
+      }
+      if (connection < 0) {
+        for (int i = static_cast<int>(connections_.size()) - 1; i >= 0; --i) {
+          if (connections_[i].client_key == client_key &&
+              connections_[i].server_key == server_key) {
+            connection = i;
+            break;
+          }
+        }
+        if (connection < 0) connection = NewConnection();
+        AttachSubflow(forward, connection);
+      }
+      SetKey(connections_[connection], true, client_key);
+      SetKey(connections_[connection], false, server_key);
+    }
+    if (connection >= 0) o.Set("connection", connection);
+  } else if (const auto* join = std::get_if<MpJoinSyn>(&option)) {
+    o.Set("variant", "SYN");
+    o.Set("backup", join->backup);
+    o.Set("address_id", join->address_id);
+    o.Set("token", Hex32(join->token));
+    o.Set("nonce", Hex32(join->nonce));
+    // The token is the receiver's: the server's if the client joins.
+    int connection = -1;
+    bool from_client = true;
+    for (int i = static_cast<int>(connections_.size()) - 1; i >= 0; --i) {
+      if (connections_[i].server_token == join->token) {
+        connection = i;
+        break;
+      }
+      if (connections_[i].client_token == join->token) {
+        connection = i;
+        from_client = false;
+        break;
+      }
+    }
+    ++(connection >= 0 ? summary_.join_tokens_known
+                       : summary_.join_tokens_unknown);
+    o.Set("token_known", connection >= 0);
+    o.Set("connection",
+          connection >= 0 ? JsonValue(connection) : JsonValue());
+    if (syn && !syn_ack) {
+      Subflow& subflow =
+          AttachSubflow(from_client ? forward : backward, connection);
+      subflow.join = true;
+      subflow.join_from_client = from_client;
+      subflow.initiator_nonce = join->nonce;
+    }
+  } else if (const auto* join = std::get_if<MpJoinSynAck>(&option)) {
+    o.Set("variant", "SYN/ACK");
+    o.Set("backup", join->backup);
+    o.Set("address_id", join->address_id);
+    o.Set("hmac", Hex64(join->truncated_hmac));
+    o.Set("nonce", Hex32(join->nonce));
+    std::optional<bool> valid;
+    const SubflowRef ref = FindSubflow(s);
+    Subflow* subflow = ref.subflow;
+    if (subflow != nullptr && subflow->join) {
+      subflow->responder_nonce = join->nonce;
+      if (subflow->connection >= 0) {
+        o.Set("connection", subflow->connection);
+        const Connection& c = connections_[subflow->connection];
+        const auto& initiator_key =
+            subflow->join_from_client ? c.client_key : c.server_key;
+        const auto& responder_key =
+            subflow->join_from_client ? c.server_key : c.client_key;
+        if (initiator_key && responder_key && subflow->initiator_nonce) {
+          valid = crypto::VerifyJoinSynAckHmac(
+              join->truncated_hmac, *responder_key, *initiator_key,
+              join->nonce, *subflow->initiator_nonce);
+          if (!*valid) {
+            o.Set("hmac_expected",
+                  Hex64(crypto::JoinSynAckHmac(*responder_key, *initiator_key,
+                                               join->nonce,
+                                               *subflow->initiator_nonce)));
+          }
+        }
+      }
+    }
+    o.Set("hmac_valid", hmac_verdict(valid));
+  } else if (const auto* join = std::get_if<MpJoinAck>(&option)) {
+    o.Set("variant", "ACK");
+    o.Set("hmac", HexBytes(join->hmac));
+    std::optional<bool> valid;
+    const SubflowRef ref = FindSubflow(s);
+    const Subflow* subflow = ref.subflow;
+    if (subflow != nullptr && subflow->join && subflow->connection >= 0) {
+      o.Set("connection", subflow->connection);
+      const Connection& c = connections_[subflow->connection];
+      const auto& initiator_key =
+          subflow->join_from_client ? c.client_key : c.server_key;
+      const auto& responder_key =
+          subflow->join_from_client ? c.server_key : c.client_key;
+      if (initiator_key && responder_key && subflow->initiator_nonce &&
+          subflow->responder_nonce) {
+        valid = crypto::VerifyJoinAckHmac(
+            join->hmac, *initiator_key, *responder_key,
+            *subflow->initiator_nonce, *subflow->responder_nonce);
+        if (!*valid) {
+          o.Set("hmac_expected",
+                HexBytes(crypto::JoinAckHmac(*initiator_key, *responder_key,
+                                             *subflow->initiator_nonce,
+                                             *subflow->responder_nonce)));
+        }
+      }
+    }
+    o.Set("hmac_valid", hmac_verdict(valid));
+  } else if (const auto* dss = std::get_if<Dss>(&option)) {
+    o.Set("flags", dss->flags());
+    o.Set("data_fin", dss->data_fin);
+    if (dss->data_ack) {
+      o.Set("data_ack", dss->data_ack_64
+                            ? Hex64(*dss->data_ack)
+                            : Hex32(static_cast<uint32_t>(*dss->data_ack)));
+      o.Set("data_ack_64", dss->data_ack_64);
+    }
+    if (dss->mapping) {
+      const DssMapping& m = *dss->mapping;
+      o.Set("dsn",
+            m.dsn_64 ? Hex64(m.dsn) : Hex32(static_cast<uint32_t>(m.dsn)));
+      o.Set("dsn_64", m.dsn_64);
+      o.Set("subflow_seq", m.subflow_seq);
+      o.Set("data_level_length", m.data_level_length);
+      if (m.checksum) o.Set("checksum", Hex16(*m.checksum));
+    }
+  } else if (const auto* add = std::get_if<AddAddr>(&option)) {
+    o.Set("echo", add->echo);
+    o.Set("address_id", add->address_id);
+    o.Set("address", add->address.ToString());
+    o.Set("ip_version", add->address.is_v4() ? 4 : 6);
+    if (add->port) o.Set("port", *add->port);
+    if (add->truncated_hmac) {
+      o.Set("hmac", Hex64(*add->truncated_hmac));
+      // RFC 8684 §3.4.1: keyed with the sender's key first; the sender is
+      // whichever end of the subflow sent this segment.
+      std::optional<bool> valid;
+      const SubflowRef ref = FindSubflow(s);
+      if (ref.subflow != nullptr && ref.subflow->connection >= 0) {
+        o.Set("connection", ref.subflow->connection);
+        o.Set("sender", ref.from_client ? "client" : "server");
+        const Connection& c = connections_[ref.subflow->connection];
+        const auto& sender_key = ref.from_client ? c.client_key : c.server_key;
+        const auto& receiver_key =
+            ref.from_client ? c.server_key : c.client_key;
+        if (sender_key && receiver_key) {
+          const uint16_t port = add->port.value_or(0);
+          valid = crypto::VerifyAddAddrHmac(*add->truncated_hmac, *sender_key,
+                                            *receiver_key, add->address_id,
+                                            add->address.bytes(), port);
+          if (!*valid) {
+            o.Set("hmac_expected",
+                  Hex64(crypto::AddAddrHmac(*sender_key, *receiver_key,
+                                            add->address_id,
+                                            add->address.bytes(), port)));
+          }
+        }
+      }
+      o.Set("hmac_valid", hmac_verdict(valid));
+    }
+  } else if (const auto* remove = std::get_if<RemoveAddr>(&option)) {
+    JsonValue ids = JsonValue::Array();
+    for (uint8_t id : remove->id_span()) ids.Append(id);
+    o.Set("address_ids", std::move(ids));
+  } else if (const auto* prio = std::get_if<MpPrio>(&option)) {
+    o.Set("backup", prio->backup);
+    if (prio->address_id) o.Set("address_id", *prio->address_id);
+  } else if (const auto* fail = std::get_if<MpFail>(&option)) {
+    o.Set("dsn", Hex64(fail->dsn));
+  } else if (const auto* fastclose = std::get_if<MpFastclose>(&option)) {
+    o.Set("receiver_key", Hex64(fastclose->receiver_key));
+    o.Set("receiver_token", Hex32(crypto::TokenFromKey(fastclose->receiver_key)));
+  } else if (const auto* rst = std::get_if<MpTcpRst>(&option)) {
+    o.Set("transient", rst->transient);
+    o.Set("reason", rst->reason);
+    o.Set("reason_name", TcpRstReasonName(rst->reason));
+  } else if (const auto* experimental = std::get_if<MpExperimental>(&option)) {
+    o.Set("nibble", experimental->nibble);
+    o.Set("data", HexBytes(experimental->payload));
+  }
+  return o;
+}
+
+JsonValue TraceDecoder::ConnectionJson(int index) const {
+  const Connection& c = connections_[index];
+  JsonValue o = JsonValue::Object();
+  o.Set("index", index);
+  auto put_key = [&o](const char* who, const std::optional<uint64_t>& key) {
+    if (!key) {
+      o.Set(absl::StrCat(who, "_key"), JsonValue());
+      return;
+    }
+    const crypto::KeyDerivation d = crypto::DeriveFromKey(*key);
+    o.Set(absl::StrCat(who, "_key"), Hex64(*key));
+    o.Set(absl::StrCat(who, "_token"), Hex32(d.token));
+    o.Set(absl::StrCat(who, "_idsn"), Hex64(d.idsn));
+  };
+  put_key("client", c.client_key);
+  put_key("server", c.server_key);
+  JsonValue subflows = JsonValue::Array();
+  for (const FlowKey& key : c.subflows) {
+    const auto& [client, client_port, server, server_port] = key;
+    JsonValue sf = JsonValue::Object();
+    sf.Set("client", absl::StrCat(client.ToString(), ":", client_port));
+    sf.Set("server", absl::StrCat(server.ToString(), ":", server_port));
+    const auto it = subflows_.find(key);
+    if (it != subflows_.end() && it->second.connection == index) {
+      sf.Set("join", it->second.join);
+    }
+    subflows.Append(std::move(sf));
+  }
+  o.Set("subflows", std::move(subflows));
+  return o;
+}
+
+JsonValue TraceDecoder::SummaryJson() const {
+  const TraceSummary& t = summary_;
+  JsonValue s = JsonValue::Object();
+  s.Set("packets", t.packets);
+  s.Set("tcp_segments", t.tcp_segments);
+  s.Set("not_tcp", t.not_tcp);
+  s.Set("truncated", t.truncated);
+  s.Set("malformed", t.malformed);
+  s.Set("bad_tcp_checksums", t.bad_tcp_checksums);
+  s.Set("option_problems", t.option_problems);
+  JsonValue kinds = JsonValue::Object();
+  for (const auto& [name, count] : t.mptcp_options) kinds.Set(name, count);
+  s.Set("mptcp_options", std::move(kinds));
+  s.Set("mptcp_option_errors", t.mptcp_option_errors);
+  s.Set("join_tokens", JsonValue::Object()
+                           .Set("known", t.join_tokens_known)
+                           .Set("unknown", t.join_tokens_unknown));
+  s.Set("hmacs", JsonValue::Object()
+                     .Set("valid", t.hmacs_valid)
+                     .Set("invalid", t.hmacs_invalid)
+                     .Set("unknown", t.hmacs_unknown));
+  s.Set("checksums", JsonValue::Object()
+                         .Set("valid", t.dss_checksums_ok)
+                         .Set("invalid", t.dss_checksums_bad)
+                         .Set("unchecked", t.dss_checksums_unchecked));
+  s.Set("clean", t.clean() && t.hmacs_invalid == 0);
+  JsonValue connections = JsonValue::Array();
+  for (int i = 0; i < static_cast<int>(connections_.size()); ++i) {
+    connections.Append(ConnectionJson(i));
+  }
+  s.Set("connections", std::move(connections));
+  return JsonValue::Object().Set("summary", std::move(s));
 }
 
 }  // namespace plait::wire

@@ -2,14 +2,23 @@
 // subflow so that it can show relative sequence numbers and verify DSS
 // checksums over mappings that span several segments. plait-wire is a thin
 // main around it; tests use it to check captures of Plait and the kernel.
+//
+// It also follows MPTCP connections (JSON mode, `plait-wire decode`): a
+// connection is named by the two keys of its MP_CAPABLE exchange; MP_JOIN
+// subflows are attached to it by the token in their SYN, and the MP_JOIN and
+// ADD_ADDR HMACs are verified with the connection's keys and the nonces of
+// each join (RFC 8684 §3.2, §3.4.1; notes A.5-A.9).
 #ifndef PLAIT_DATAPLANE_WIRE_TRACE_DECODER_H_
 #define PLAIT_DATAPLANE_WIRE_TRACE_DECODER_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -19,6 +28,81 @@
 #include "dataplane/wire/segment.h"
 
 namespace plait::wire {
+
+// A JSON value, built by the JSON mode of TraceDecoder and written on one line
+// by ToString. Objects keep their members in insertion order. Numbers are kept
+// as their text, so 64-bit integers are exact. Tests read the fields through
+// the accessors instead of parsing the text.
+class JsonValue {
+ public:
+  enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
+  using Member = std::pair<std::string, JsonValue>;
+
+  JsonValue() = default;  // null
+  // Implicit on purpose: values are built as obj.Set("seq", seq).
+  JsonValue(bool value) : type_(Type::kBool), bool_(value) {}  // NOLINT
+  template <typename T, std::enable_if_t<std::is_integral_v<T> &&
+                                             !std::is_same_v<T, bool>,
+                                         int> = 0>
+  JsonValue(T value)  // NOLINT
+      : type_(Type::kNumber), text_(std::to_string(value)) {}
+  JsonValue(const char* text) : type_(Type::kString), text_(text) {}  // NOLINT
+  JsonValue(std::string text)  // NOLINT
+      : type_(Type::kString), text_(std::move(text)) {}
+  JsonValue(absl::string_view text)  // NOLINT
+      : type_(Type::kString), text_(text) {}
+  // A number written exactly as `text` (e.g. "0.000125"); the caller makes
+  // sure it is a valid JSON number.
+  static JsonValue NumberText(std::string text);
+  static JsonValue Array();
+  static JsonValue Object();
+  template <typename T>
+  static JsonValue OrNull(const std::optional<T>& value) {
+    return value ? JsonValue(*value) : JsonValue();
+  }
+
+  // Adds a member to an object (a null value becomes an empty object first);
+  // an existing member of that name is replaced in place.
+  JsonValue& Set(absl::string_view key, JsonValue value);
+  // Appends to an array (a null value becomes an empty array first).
+  JsonValue& Append(JsonValue value);
+
+  Type type() const { return type_; }
+  bool is_null() const { return type_ == Type::kNull; }
+  bool is_bool() const { return type_ == Type::kBool; }
+  bool is_string() const { return type_ == Type::kString; }
+  bool is_number() const { return type_ == Type::kNumber; }
+  bool is_array() const { return type_ == Type::kArray; }
+  bool is_object() const { return type_ == Type::kObject; }
+  bool bool_value() const { return type_ == Type::kBool && bool_; }
+  // A string's contents, or a number's text; empty otherwise.
+  const std::string& text() const { return text_; }
+  // A number as an integer; 0 if not an integer number.
+  int64_t int_value() const;
+  const std::vector<JsonValue>& items() const { return items_; }
+  const std::vector<Member>& members() const { return members_; }
+  bool Has(absl::string_view key) const { return Find(key) != nullptr; }
+  // The member, or nullptr if absent or not an object.
+  const JsonValue* Find(absl::string_view key) const;
+  // The member, or a null value if absent.
+  const JsonValue& operator[](absl::string_view key) const;
+
+  // Compact JSON on one line, strings escaped per RFC 8259 (control
+  // characters as \u00XX; bytes >= 0x80 are passed through, so UTF-8 stays
+  // UTF-8).
+  std::string ToString() const;
+  void AppendTo(std::string* out) const;
+
+ private:
+  Type type_ = Type::kNull;
+  bool bool_ = false;
+  std::string text_;
+  std::vector<JsonValue> items_;
+  std::vector<Member> members_;
+};
+
+// `text` as a JSON string literal, quotes included.
+std::string JsonQuote(absl::string_view text);
 
 struct TraceSummary {
   int packets = 0;
@@ -43,6 +127,16 @@ struct TraceSummary {
   // infinite.
   int dss_checksums_unchecked = 0;
 
+  // MPTCP connection tracking (JSON mode; see TraceDecoder).
+  int mptcp_option_errors = 0;  // MPTCP options that did not parse
+  int join_tokens_known = 0;    // MP_JOIN SYNs naming a known connection
+  int join_tokens_unknown = 0;
+  // MP_JOIN SYN/ACK and ACK HMACs and non-echo ADD_ADDR HMACs: verified
+  // correct, wrong, or not verifiable (a key or nonce not in the capture).
+  int hmacs_valid = 0;
+  int hmacs_invalid = 0;
+  int hmacs_unknown = 0;
+
   // Anything that a correct peer on a clean wire would not produce.
   bool clean() const {
     return malformed == 0 && bad_tcp_checksums == 0 && option_problems == 0 &&
@@ -64,6 +158,20 @@ class TraceDecoder {
   // Reports a frame in which no IP packet could be found (say, a link header
   // cut short): one line saying `why`, counted as malformed.
   std::string Undecodable(absl::string_view why, uint64_t timestamp_ns);
+
+  // JSON mode: the same, as one object each, with `frame` the record's number
+  // in the capture (1-based, counting records that are skipped, as tshark
+  // does). The segment object's fields are documented at DecodeJson in
+  // trace_decoder.cc and in `plait-wire --help`.
+  JsonValue DecodeJson(absl::Span<const uint8_t> packet, uint64_t timestamp_ns,
+                       int64_t frame);
+  JsonValue TruncatedJson(size_t captured, size_t original_length,
+                          uint64_t timestamp_ns, int64_t frame);
+  JsonValue UndecodableJson(absl::string_view why, uint64_t timestamp_ns,
+                            int64_t frame);
+  // {"summary": {...}}: the counts of summary() and the connections seen.
+  JsonValue SummaryJson() const;
+
   const TraceSummary& summary() const { return summary_; }
 
  private:
@@ -91,6 +199,39 @@ class TraceDecoder {
     // nor are mappings that start before it in the subflow.
     bool have_last = false;
     MappingId last;
+    std::optional<bool> last_verdict;  // of `last`, if it was checked
+  };
+  // What became of one checksummed mapping, reported by the segment at which
+  // it was decided.
+  struct MappingVerdict {
+    enum class State { kValid, kInvalid, kUnchecked };
+    MappingId mapping;
+    bool from_mp_capable = false;
+    State state = State::kUnchecked;
+    const char* why = "";  // for kUnchecked
+    bool shown_in_text = true;
+  };
+  // An MPTCP connection, named by its two keys. The client sent the
+  // MP_CAPABLE SYN (and the third ACK, whose first key is its own).
+  struct Connection {
+    std::optional<uint64_t> client_key;
+    std::optional<uint64_t> server_key;
+    std::optional<uint32_t> client_token;  // derived from the keys
+    std::optional<uint32_t> server_token;
+    std::vector<FlowKey> subflows;  // client side -> server side
+  };
+  // A subflow of a connection, keyed by the direction client -> server.
+  struct Subflow {
+    int connection = -1;
+    bool join = false;
+    bool join_from_client = true;  // who sent the MP_JOIN SYN
+    std::optional<uint32_t> initiator_nonce;
+    std::optional<uint32_t> responder_nonce;
+  };
+  // The subflow a segment belongs to, and whether the client sent it.
+  struct SubflowRef {
+    Subflow* subflow = nullptr;
+    bool from_client = true;
   };
 
   // Follows checksummed mappings (DSS and MP_CAPABLE with data) and returns
@@ -98,12 +239,36 @@ class TraceDecoder {
   // Counts one more packet and returns the start of its line: number and
   // time since the first packet.
   std::string StartLine(uint64_t timestamp_ns);
-  std::string CheckMappings(const Segment& segment, Flow& flow);
+  // Counts one more packet; the time since the first one, in ns.
+  uint64_t StartRecord(uint64_t timestamp_ns);
+  JsonValue StartJson(uint64_t timestamp_ns, int64_t frame);
+  // The flow of one direction of the segment's subflow, its ISN tracked.
+  Flow& TrackFlow(const Segment& segment);
+  std::vector<MappingVerdict> CheckMappings(const Segment& segment,
+                                            Flow& flow);
+  static std::string VerdictText(const MappingVerdict& verdict);
   // Counts `flow`'s in-progress mapping as not checkable and stops collecting.
-  void AbandonCollection(Flow& flow);
+  MappingVerdict AbandonCollection(Flow& flow, const char* why);
+
+  // MPTCP connection tracking.
+  SubflowRef FindSubflow(const Segment& segment);
+  int NewConnection();
+  // Attaches the subflow `key` (client -> server) to `connection`.
+  Subflow& AttachSubflow(const FlowKey& key, int connection);
+  // The segment's MPTCP options as a JSON array in wire order, with the
+  // derived values and verdicts of the connection tracking, which it updates.
+  // `mappings` gets, per element, the checksummed mapping the option names.
+  JsonValue MptcpJson(const Segment& segment,
+                      std::vector<std::optional<MappingId>>* mappings);
+  JsonValue MptcpOptionJson(const Segment& segment, const MptcpOption& option,
+                            size_t length);
+  void SetKey(Connection& connection, bool client, uint64_t key);
+  JsonValue ConnectionJson(int index) const;
 
   TraceSummary summary_;
   absl::flat_hash_map<FlowKey, Flow> flows_;
+  std::vector<Connection> connections_;
+  absl::flat_hash_map<FlowKey, Subflow> subflows_;
   uint64_t first_timestamp_ns_ = 0;
   bool have_first_ = false;
 };

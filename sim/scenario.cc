@@ -129,6 +129,21 @@ absl::Status Checker::Check() {
       addresses_[node].push_back(address);
     }
   }
+  // NAT public addresses are routed to like host addresses: they must be
+  // unique too.
+  for (int i = 0; i < scenario_.links_size(); ++i) {
+    const v1::Link& link = scenario_.links(i);
+    for (int m = 0; m < link.middleboxes_size(); ++m) {
+      if (!link.middleboxes(m).has_nat()) continue;
+      const wire::IpAddress address =
+          *wire::IpAddress::Parse(link.middleboxes(m).nat().public_address());
+      if (!all_addresses.insert(address).second) {
+        return Error({{"links", i}, {"middleboxes", m}, {"nat", -1},
+                      {"public_address", -1}},
+                     absl::StrCat(address.ToString(), " is used twice"));
+      }
+    }
+  }
   for (int i = 0; i < scenario_.flows_size(); ++i) {
     if (absl::Status s = CheckFlow(i); !s.ok()) return s;
   }
@@ -284,7 +299,12 @@ absl::Status Checker::CheckFlow(int i) {
     return Error({{"flows", i}, {"server_port", -1}}, "must be below 65536");
   }
   if (!flow.congestion_control().empty()) {
-    const auto names = cc::CongestionControlNames();
+    // Plain TCP flows take the uncoupled algorithms; the coupled ones
+    // (lia, olia, balia) need an MPTCP connection's subflows.
+    std::vector<std::string> names;
+    for (const std::string& name : cc::CongestionControlNames()) {
+      if (!cc::IsCoupled(name)) names.push_back(name);
+    }
     if (std::find(names.begin(), names.end(), flow.congestion_control()) ==
         names.end()) {
       return Error(

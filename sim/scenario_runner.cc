@@ -142,42 +142,51 @@ absl::Status Run::Build() {
     // Sending side of a->b: a -> [filters] -> link.
     PacketSink* from_a = ab.link.get();
     PacketSink* from_b = ba.link.get();
-    for (int m = spec.middleboxes_size() - 1; m >= 0; --m) {
-      const v1::Middlebox& box = spec.middleboxes(m);
+    // Each middlebox has a half for a->b traffic and one for the returning
+    // b->a traffic. Box 0 is nearest to a in both directions: outbound
+    // a -> box0 -> box1 -> link, inbound link -> box1 -> box0 -> a.
+    struct Halves {
+      PacketFilter* out;
+      PacketFilter* in;  // null for boxes that only act on a->b
+    };
+    std::vector<Halves> boxes;
+    for (const v1::Middlebox& box : spec.middleboxes()) {
       if (box.has_strip_options()) {
         OptionStripper::Config config;
         config.pass_first_packets = box.strip_options().after_packets();
-        auto forward_strip = std::make_unique<OptionStripper>(config, from_a);
-        auto backward_strip = std::make_unique<OptionStripper>(config, into_a);
-        from_a = forward_strip.get();
-        into_a = backward_strip.get();
-        filters_.push_back(std::move(forward_strip));
-        filters_.push_back(std::move(backward_strip));
+        auto out = std::make_unique<OptionStripper>(config);
+        auto in = std::make_unique<OptionStripper>(config);
+        boxes.push_back({out.get(), in.get()});
+        filters_.push_back(std::move(out));
+        filters_.push_back(std::move(in));
       } else if (box.has_rewrite_sequence()) {
         auto rewriter = std::make_unique<SequenceRewriter>(
             SequenceRewriter::FixedOffset(box.rewrite_sequence().offset()));
-        rewriter->forward().set_next(from_a);
-        rewriter->reverse().set_next(into_a);
-        from_a = &rewriter->forward();
-        into_a = &rewriter->reverse();
+        boxes.push_back({&rewriter->forward(), &rewriter->reverse()});
         rewriters_.push_back(std::move(rewriter));
       } else if (box.has_injector()) {
         auto injector = std::make_unique<Injector>(
             Injector::Config{box.injector().probability()},
-            sim_.random().Fork(1000 + stream++), from_a);
-        from_a = injector.get();
+            sim_.random().Fork(1000 + stream++));
+        boxes.push_back({injector.get(), nullptr});
         filters_.push_back(std::move(injector));
       } else if (box.has_nat()) {
         const wire::IpAddress public_address =
             *wire::IpAddress::Parse(box.nat().public_address());
         auto nat = std::make_unique<Nat>(public_address);
-        nat->outbound().set_next(from_a);
-        nat->inbound().set_next(into_a);
-        from_a = &nat->outbound();
-        into_a = &nat->inbound();
+        boxes.push_back({&nat->outbound(), &nat->inbound()});
         located_[spec.a()].push_back(public_address);
         nats_.push_back(std::move(nat));
       }
+    }
+    for (auto it = boxes.rbegin(); it != boxes.rend(); ++it) {
+      it->out->set_next(from_a);
+      from_a = it->out;
+    }
+    for (const Halves& box : boxes) {
+      if (box.in == nullptr) continue;
+      box.in->set_next(into_a);
+      into_a = box.in;
     }
     ab.link->set_destination(into_b);
     ba.link->set_destination(into_a);
@@ -228,9 +237,12 @@ absl::Status Run::BuildRoutes() {
         if (routers_.contains(next)) queue.push_back(next);
       }
     }
-    for (const auto& [node, hop] : first_hop) {
-      if (hop == nullptr) continue;
-      for (const wire::IpAddress& address : located_[node]) {
+    // In scenario order, so that routing never depends on hash order.
+    for (const v1::Node& n : scenario_.nodes()) {
+      auto found = first_hop.find(n.name());
+      if (found == first_hop.end() || found->second == nullptr) continue;
+      PacketSink* hop = found->second;
+      for (const wire::IpAddress& address : located_[n.name()]) {
         absl::Status status =
             router->AddRoute(address, address.is_v4() ? 32 : 128, hop);
         if (!status.ok()) return status;

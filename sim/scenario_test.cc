@@ -74,6 +74,10 @@ INSTANTIATE_TEST_SUITE_P(
                "queue_bdp, not both"},
         Broken{"server: \"b\" bytes", "server: \"b\" congestion_control: \"bbr\" bytes",
                "s.textproto:9: flows[0].congestion_control: \"bbr\" is not one "
+               "of: reno, cubic"},
+        Broken{"server: \"b\" bytes",
+               "server: \"b\" congestion_control: \"lia\" bytes",
+               "s.textproto:9: flows[0].congestion_control: \"lia\" is not one "
                "of: reno, cubic"}));
 
 }  // namespace

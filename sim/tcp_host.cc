@@ -143,8 +143,13 @@ void TcpHost::OnPacket(Packet packet) {
                                  s.tcp.src_port};
     Listener& l = listener->second;
     tcp::TcpOwner* owner = l.acceptor.owner_for(ends);
-    Entry* entry = Create(l.config, ends, owner);
-    if (entry == nullptr) return;
+    Entry* entry = owner == nullptr ? nullptr : Create(l.config, ends, owner);
+    if (entry == nullptr) {
+      // The listener takes no more connections: refuse this one.
+      ++stats_.no_connection;
+      SendReset(s);
+      return;
+    }
     l.acceptor.on_created(entry->connection.get());
     entry->connection->AcceptSyn(s, sim_->now());
     Rearm(*entry);

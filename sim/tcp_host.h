@@ -29,7 +29,8 @@ class TcpHost {
     uint64_t no_connection = 0;  // answered with RST
   };
   // Gives the owner for a connection a listener accepts; called before the
-  // connection exists, which is then passed to `on_created`.
+  // connection exists, which is then passed to `on_created`. A null owner
+  // refuses the connection (with a RST).
   struct Acceptor {
     absl::AnyInvocable<tcp::TcpOwner*(const tcp::TcpEndpoints&)> owner_for;
     absl::AnyInvocable<void(tcp::TcpConnection*)> on_created;

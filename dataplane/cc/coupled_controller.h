@@ -23,8 +23,7 @@ class CoupledCongestionControl : public CongestionControl {
   // Leaves the group.
   ~CoupledCongestionControl() override;
   CoupledCongestionControl(const CoupledCongestionControl&) = delete;
-  CoupledCongestionControl& operator=(const CoupledCongestionControl&) =
-      delete;
+  CoupledCongestionControl& operator=(const CoupledCongestionControl&) = delete;
 
   // Every ACK first records its RTT in the group (the smoothed RTT, else
   // min_rtt, else the sample: the first non-zero) and its bytes (OLIA's

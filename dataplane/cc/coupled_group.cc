@@ -46,8 +46,9 @@ void CouplingGroup::RecordLoss(MemberId id) {
 }
 
 size_t CouplingGroup::members_with_rtt() const {
-  return std::count_if(members_.begin(), members_.end(),
-                       [](const auto& entry) { return entry.second.has_rtt(); });
+  return std::count_if(members_.begin(), members_.end(), [](const auto& entry) {
+    return entry.second.has_rtt();
+  });
 }
 
 uint64_t CouplingGroup::total_window() const {

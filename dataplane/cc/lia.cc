@@ -1,6 +1,7 @@
 #include "dataplane/cc/lia.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -13,9 +14,9 @@ namespace {
 
 struct LiaSums {
   size_t count = 0;
-  double total_cwnd = 0;    // bytes
-  double max_term = 0;      // max_k cwnd_k / rtt_k^2, bytes / s^2
-  double sum_rate = 0;      // sum_k cwnd_k / rtt_k, bytes / s
+  double total_cwnd = 0;  // bytes
+  double max_term = 0;    // max_k cwnd_k / rtt_k^2, bytes / s^2
+  double sum_rate = 0;    // sum_k cwnd_k / rtt_k, bytes / s
 };
 
 LiaSums Sums(const CouplingGroup& group) {
@@ -53,8 +54,8 @@ double LiaBytesPerMss(const CouplingGroup& group, CouplingGroup::MemberId id) {
 
 Lia::Lia(std::shared_ptr<CouplingGroup> group, uint64_t mss,
          uint64_t initial_window_segments)
-    : CoupledCongestionControl(std::move(group), mss,
-                               initial_window_segments) {}
+    : CoupledCongestionControl(std::move(group), mss, initial_window_segments) {
+}
 
 void Lia::CongestionAvoidance(uint64_t bytes_acked) {
   GrowByThreshold(bytes_acked,

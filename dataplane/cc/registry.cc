@@ -46,10 +46,8 @@ std::unique_ptr<CongestionControl> MakeCoupled(
 
 // One line per algorithm.
 constexpr Entry kAlgorithms[] = {
-    {"reno", false, &Make<NewReno>},
-    {"cubic", false, &Make<Cubic>},
-    {"lia", true, &MakeCoupled<Lia>},
-    {"olia", true, &MakeCoupled<Olia>},
+    {"reno", false, &Make<NewReno>},      {"cubic", false, &Make<Cubic>},
+    {"lia", true, &MakeCoupled<Lia>},     {"olia", true, &MakeCoupled<Olia>},
     {"balia", true, &MakeCoupled<Balia>},
 };
 

@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "dataplane/cc/congestion_control.h"
+#include "dataplane/cc/coupled_group.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -16,16 +18,63 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 TEST(RegistryTest, Names) {
-  EXPECT_THAT(CongestionControlNames(), ElementsAre("reno", "cubic"));
+  EXPECT_THAT(CongestionControlNames(),
+              ElementsAre("reno", "cubic", "lia", "olia", "balia"));
+}
+
+TEST(RegistryTest, IsCoupled) {
+  EXPECT_FALSE(IsCoupled("reno"));
+  EXPECT_FALSE(IsCoupled("cubic"));
+  EXPECT_TRUE(IsCoupled("lia"));
+  EXPECT_TRUE(IsCoupled("olia"));
+  EXPECT_TRUE(IsCoupled("balia"));
+  EXPECT_FALSE(IsCoupled("bbr"));
+  EXPECT_FALSE(IsCoupled("LIA"));
 }
 
 TEST(RegistryTest, CreatesEachByName) {
+  auto group = std::make_shared<CouplingGroup>();
   for (const std::string& name : CongestionControlNames()) {
-    auto cc = CreateCongestionControl(name, 1460);
+    auto cc = CreateCongestionControl(name, 1460, kInitialWindowSegments,
+                                      IsCoupled(name) ? group : nullptr);
     ASSERT_TRUE(cc.ok()) << cc.status();
     EXPECT_EQ((*cc)->name(), name);
     EXPECT_EQ((*cc)->congestion_window(), 14600u);
   }
+  // The coupled ones joined the group and left it when destroyed.
+  EXPECT_EQ(group->size(), 0u);
+}
+
+TEST(RegistryTest, CoupledJoinTheGroup) {
+  auto group = std::make_shared<CouplingGroup>();
+  auto lia = CreateCongestionControl("lia", 1000, 4, group);
+  auto olia = CreateCongestionControl("olia", 1200, 3, group);
+  auto balia = CreateCongestionControl("balia", 1000, 2, group);
+  ASSERT_TRUE(lia.ok() && olia.ok() && balia.ok());
+  EXPECT_EQ(group->size(), 3u);
+  EXPECT_EQ(group->total_window(), 4000u + 3600u + 2000u);
+  EXPECT_EQ((*olia)->congestion_window(), 3600u);
+  olia->reset();
+  EXPECT_EQ(group->size(), 2u);
+}
+
+TEST(RegistryTest, CoupledNeedAGroup) {
+  for (const char* name : {"lia", "olia", "balia"}) {
+    auto cc = CreateCongestionControl(name, 1460);
+    ASSERT_FALSE(cc.ok()) << name;
+    EXPECT_EQ(cc.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(cc.status().message(),
+                HasSubstr(absl::StrCat("\"", name, "\"")));
+    EXPECT_THAT(cc.status().message(), HasSubstr("CouplingGroup"));
+  }
+}
+
+TEST(RegistryTest, UncoupledIgnoreTheGroup) {
+  auto group = std::make_shared<CouplingGroup>();
+  auto reno = CreateCongestionControl("reno", 1000, 4, group);
+  auto cubic = CreateCongestionControl("cubic", 1000, 4, group);
+  ASSERT_TRUE(reno.ok() && cubic.ok());
+  EXPECT_EQ(group->size(), 0u);
 }
 
 TEST(RegistryTest, PassesMssAndInitialWindow) {
@@ -49,7 +98,8 @@ TEST(RegistryTest, RejectsUnknownNameListingKnownOnes) {
   ASSERT_FALSE(cc.ok());
   EXPECT_EQ(cc.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(cc.status().message(), HasSubstr("\"bbr\""));
-  EXPECT_THAT(cc.status().message(), HasSubstr("known: reno, cubic"));
+  EXPECT_THAT(cc.status().message(),
+              HasSubstr("known: reno, cubic, lia, olia, balia"));
   EXPECT_FALSE(CreateCongestionControl("Cubic", 1460).ok());
   EXPECT_FALSE(CreateCongestionControl("", 1460).ok());
 }

@@ -1,6 +1,7 @@
 #include "dataplane/pm/path_manager.h"
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <variant>
 
@@ -154,6 +155,22 @@ std::string ActionToString(const Action& action) {
     }
   };
   return std::visit(Visitor{}, action);
+}
+
+void PrintTo(const OpenSubflowAction& action, std::ostream* os) {
+  *os << ActionToString(action);
+}
+void PrintTo(const CloseSubflowAction& action, std::ostream* os) {
+  *os << ActionToString(action);
+}
+void PrintTo(const AnnounceAddressAction& action, std::ostream* os) {
+  *os << ActionToString(action);
+}
+void PrintTo(const RemoveAddressAction& action, std::ostream* os) {
+  *os << ActionToString(action);
+}
+void PrintTo(const SetBackupAction& action, std::ostream* os) {
+  *os << ActionToString(action);
 }
 
 }  // namespace plait::pm

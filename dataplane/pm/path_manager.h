@@ -92,6 +92,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <variant>
 #include <vector>
@@ -319,6 +320,12 @@ using Actions = std::vector<Action>;
 
 // "open 1 10.0.0.1(id 1) -> 10.0.1.1:80(id 0) backup", for logs and tests.
 std::string ActionToString(const Action& action);
+// For gtest and logs.
+void PrintTo(const OpenSubflowAction& action, std::ostream* os);
+void PrintTo(const CloseSubflowAction& action, std::ostream* os);
+void PrintTo(const AnnounceAddressAction& action, std::ostream* os);
+void PrintTo(const RemoveAddressAction& action, std::ostream* os);
+void PrintTo(const SetBackupAction& action, std::ostream* os);
 
 // ---------------------------------------------------------------------------
 // Introspection.

@@ -86,7 +86,14 @@ SentSegments::AckResult SentSegments::Acknowledge(
       if (acked_end == r.end) --sacked_above_count_;
     }
     if (acked_end < r.end) {
-      r.begin = acked_end;  // partly acknowledged
+      // Partly acknowledged. A retransmission in flight is remembered by
+      // the segment's first sequence number: follow the trim.
+      if (r.retransmit_in_flight) {
+        for (uint64_t& key : retransmissions_) {
+          if (key == r.begin) key = acked_end;
+        }
+      }
+      r.begin = acked_end;
       break;
     }
     ++head_;

@@ -19,6 +19,8 @@ constexpr uint8_t kPsh = TcpHeader::kPsh;
 
 // RFC 9293's default MSS when the peer sends none.
 constexpr size_t kDefaultPeerMss = 536;
+// Linux's TCP_MIN_MSS: room for 40 bytes of options and 48 of data.
+constexpr size_t kMinimumMss = 88;
 // Largest IP packet the engine builds: IPv6 header, 60 bytes of TCP header
 // and a full MSS.
 constexpr size_t kMaxPacket = 40 + 60 + 65535;
@@ -77,7 +79,9 @@ void TcpConnection::AcceptSyn(const wire::Segment& syn, Time now) {
 void TcpConnection::ApplyPeerSynOptions(const wire::Segment& syn) {
   const wire::TcpOptions& o = syn.options;
   const size_t peer_mss = o.mss ? *o.mss : kDefaultPeerMss;
-  send_mss_ = std::min<size_t>(config_.mss, peer_mss);
+  // A floor, as Linux has (TCP_MIN_MSS): a peer announcing a tiny MSS must
+  // not leave segments whose options take all the room.
+  send_mss_ = std::max(kMinimumMss, std::min<size_t>(config_.mss, peer_mss));
   if (o.window_scale) {
     snd_wscale_ = *o.window_scale;
     rcv_wscale_ = config_.window_scale;
@@ -145,6 +149,10 @@ void TcpConnection::Close(Time now) {
       CloseWith(CloseReason::kNormal, now);
       return;
     case TcpState::kSynReceived:
+      // RFC 9293 3.10.4: queued until the handshake completes; the ACK that
+      // completes it moves us to FIN-WAIT-1 (ProcessAck).
+      fin_queued_ = true;
+      return;
     case TcpState::kEstablished:
       fin_queued_ = true;
       EnterState(TcpState::kFinWait1, now);
@@ -393,7 +401,10 @@ void TcpConnection::TrySend(Time now) {
       const size_t data = data_stop > data_begin
                               ? static_cast<size_t>(data_stop - data_begin)
                               : 0;
-      if (!SendSegment(now, lost->begin, data, syn, fin, true)) break;
+      const uint64_t lost_begin = lost->begin;
+      if (!SendSegment(now, lost_begin, data, syn, fin, true)) break;
+      const SentSegment* next = sent_.NextLost();
+      if (next != nullptr && next->begin == lost_begin) break;  // no progress
       continue;
     }
     // New data, within the peer's window.
@@ -422,9 +433,11 @@ void TcpConnection::TrySend(Time now) {
       break;
     }
     const bool fin = fin_queued_ && snd_nxt_ + length == data_end;
+    const uint64_t before = snd_nxt_;
     if (!SendSegment(now, snd_nxt_, static_cast<size_t>(length), false, fin,
-                     false)) {
-      break;
+                     false) ||
+        snd_nxt_ == before) {
+      break;  // options left no room for data: never spin
     }
   }
 }
@@ -484,6 +497,16 @@ void TcpConnection::OnSegment(const wire::Segment& s, Time now) {
       s.tcp.payload.size() + (Has(s, kSyn) ? 1 : 0) + (Has(s, kFin) ? 1 : 0);
   const uint64_t seq_rel = UnwrapRemote(s.tcp.seq);
 
+  // Our SYN/ACK was lost and the peer sent its SYN again: answer it again
+  // (its sequence number, IRS, is below RCV.NXT, so the test below would
+  // only answer with an ACK that a SYN-SENT peer ignores).
+  if (state_ == TcpState::kSynReceived && Has(s, kSyn) && !Has(s, kAck) &&
+      !Has(s, kRst) && s.tcp.seq == irs_) {
+    SendSegment(now, 0, 0, true, false, true);
+    return;
+  }
+  // RFC 1337: an RST must not cut TIME-WAIT short.
+  if (state_ == TcpState::kTimeWait && Has(s, kRst)) return;
   // PAWS (RFC 7323 5.3): an old timestamp marks an old duplicate.
   if (ts_ok_ && s.options.timestamps && !Has(s, kRst) &&
       static_cast<int32_t>(s.options.timestamps->tsval - ts_recent_) < 0) {
@@ -511,13 +534,8 @@ void TcpConnection::OnSegment(const wire::Segment& s, Time now) {
     }
     return;
   }
-  // A SYN in a synchronized state (RFC 5961 4.2): challenge ACK. In
-  // SYN-RECEIVED, a retransmitted SYN means our SYN/ACK was lost.
+  // A SYN in a synchronized state (RFC 5961 4.2): challenge ACK.
   if (Has(s, kSyn)) {
-    if (state_ == TcpState::kSynReceived && seq_rel == 0) {
-      SendSegment(now, 0, 0, true, false, true);
-      return;
-    }
     ++stats_.challenge_acks;
     SendAck(now);
     return;
@@ -532,7 +550,7 @@ void TcpConnection::OnSegment(const wire::Segment& s, Time now) {
     ts_recent_ = s.options.timestamps->tsval;
   }
   owner_->OnIncomingSegment(s, now);
-  ProcessAck(s, now);
+  if (!ProcessAck(s, now)) return;
   if (state_ == TcpState::kClosed) return;
   ProcessData(s, seq_rel, now);
   if (state_ == TcpState::kClosed) return;
@@ -585,13 +603,13 @@ void TcpConnection::ProcessSynSent(const wire::Segment& s, Time now) {
   }
 }
 
-void TcpConnection::ProcessAck(const wire::Segment& s, Time now) {
+bool TcpConnection::ProcessAck(const wire::Segment& s, Time now) {
   const uint64_t ack = UnwrapLocal(s.tcp.ack);
   if (state_ == TcpState::kSynReceived) {
     if (ack <= snd_una_ || ack > snd_max_) {
       SendReset(now, s.tcp.ack, 0, false);
       ++stats_.dropped_segments;
-      return;
+      return false;
     }
     EnterState(fin_queued_ ? TcpState::kFinWait1 : TcpState::kEstablished, now);
     snd_wl1_ = UnwrapRemote(s.tcp.seq);
@@ -603,13 +621,13 @@ void TcpConnection::ProcessAck(const wire::Segment& s, Time now) {
     // It acknowledges something not yet sent (RFC 9293): ACK and drop.
     ++stats_.dropped_segments;
     SendAck(now);
-    return;
+    return false;
   }
   // RFC 5961 5.2: an ACK too far in the past is ignored.
   if (ack + std::max<uint64_t>(max_snd_wnd_, send_mss_) < snd_una_) {
     ++stats_.dropped_segments;
     SendAck(now);
-    return;
+    return false;
   }
 
   const uint64_t seq = UnwrapRemote(s.tcp.seq);
@@ -622,17 +640,16 @@ void TcpConnection::ProcessAck(const wire::Segment& s, Time now) {
     max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     if (snd_wnd_ > 0) persist_deadline_ = kNever;
   }
-  if (ack < snd_una_) return;  // old ACK: window handled, nothing else
+  if (ack < snd_una_) return true;  // old ACK: nothing more to learn
 
   SackRange blocks[4];
   size_t block_count = 0;
   if (sack_ok_) {
     for (const wire::SackBlock& b : s.options.sack()) {
-      const uint64_t begin = UnwrapLocal(b.left);
+      // Clipped to what is outstanding (a block may straddle SND.UNA).
+      const uint64_t begin = std::max(UnwrapLocal(b.left), snd_una_);
       const uint64_t end = UnwrapLocal(b.right);
-      if (end > begin && end <= snd_max_ && begin >= snd_una_) {
-        blocks[block_count++] = {begin, end};
-      }
+      if (end > begin && end <= snd_max_) blocks[block_count++] = {begin, end};
     }
   }
   const uint64_t prior_in_flight = Pipe();
@@ -677,7 +694,10 @@ void TcpConnection::ProcessAck(const wire::Segment& s, Time now) {
   event.smoothed_rtt = rtt_.srtt();
   event.min_rtt = rtt_.has_sample() ? rtt_.min_rtt() : Duration{0};
   event.in_recovery = in_recovery_;
-  event.app_limited = !cwnd_limited_;
+  // Linux's tcp_is_cwnd_limited: a sender that had at least half the window
+  // in flight was using it, whatever stopped the last send (pacing, say).
+  event.app_limited =
+      !cwnd_limited_ && 2 * prior_in_flight < cc_->congestion_window();
   if (event.bytes_acked > 0) cc_->OnAck(event);
   UpdateCongestionWindowTelemetry(now);
 
@@ -689,10 +709,10 @@ void TcpConnection::ProcessAck(const wire::Segment& s, Time now) {
         break;
       case TcpState::kClosing:
         EnterTimeWait(now);
-        return;
+        return true;
       case TcpState::kLastAck:
         CloseWith(CloseReason::kNormal, now);
-        return;
+        return true;
       default:
         break;
     }
@@ -707,6 +727,7 @@ void TcpConnection::ProcessAck(const wire::Segment& s, Time now) {
     wants_writable_ = false;
     owner_->OnWritable(now);
   }
+  return true;
 }
 
 void TcpConnection::MarkLosses(Time now) {
@@ -755,7 +776,13 @@ void TcpConnection::ProcessData(const wire::Segment& s, uint64_t seq_rel,
     }
     return;
   }
-  const absl::Span<const uint8_t> payload = s.tcp.payload;
+  absl::Span<const uint8_t> payload = s.tcp.payload;
+  if (seq_rel == 0 && !payload.empty()) {
+    // The segment starts at the SYN's sequence number: its first byte is
+    // below the data; the rest may be new.
+    seq_rel = 1;
+    payload = payload.subspan(1);
+  }
   if (!payload.empty() && !fin_received_) {
     const uint64_t offset = seq_rel - 1;  // stream offset
     const uint64_t before = receive_buffer_.contiguous_end();
@@ -865,7 +892,7 @@ void TcpConnection::OnTimer(Time now) {
 }
 
 void TcpConnection::SendControlProbe(Time now) {
-  if (!have_irs_) return;
+  if (!have_irs_ || snd_una_ == 0) return;
   SendSegment(now, snd_una_ - 1, 0, false, false, true);
 }
 

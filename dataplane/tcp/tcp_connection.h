@@ -128,9 +128,10 @@ class TcpConnection {
   bool AcceptableSegment(const wire::Segment& s, uint64_t seq_rel,
                          size_t seg_len) const;
   void ProcessSynSent(const wire::Segment& s, Time now);
-  void ProcessAck(const wire::Segment& s, Time now);
+  // False when the segment is to be dropped after its ACK was looked at
+  // (RFC 9293 3.10.7.4: an ACK for unsent data, or one too old).
+  bool ProcessAck(const wire::Segment& s, Time now);
   void ProcessData(const wire::Segment& s, uint64_t seq_rel, Time now);
-  void ProcessSack(const wire::TcpOptions& options);
   void OnFinReceived(Time now);
   void ApplyPeerSynOptions(const wire::Segment& syn);
   uint64_t UnwrapRemote(uint32_t seq) const;

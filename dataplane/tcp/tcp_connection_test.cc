@@ -241,12 +241,12 @@ TEST(TcpConnectionTest, SendBufferPushesBackOnTheWriter) {
   EXPECT_GT(loop.client->send_buffer_free(), 0u);
 }
 
-TEST(TcpConnectionTest, ExactRstResetsAndInWindowRstIsChallenged) {
+TEST(TcpConnectionTest, AbortSendsTheRstThatResetsThePeer) {
   Loopback loop;
   loop.client->Connect(loop.now);
   ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
-  // An attacker's RST with a sequence number inside the window but not the
-  // expected one: the server challenges and stays up (RFC 5961).
+  // Abort sends one RST at exactly the expected sequence number, which the
+  // peer accepts (RFC 5961 3.2); OffsetRstGetsAChallengeAck covers the rest.
   int resets_seen = 0;
   loop.filter = [&](int from, const wire::Segment& s) {
     if (s.tcp.has(TcpHeader::kRst)) ++resets_seen;
@@ -259,39 +259,173 @@ TEST(TcpConnectionTest, ExactRstResetsAndInWindowRstIsChallenged) {
   EXPECT_EQ(resets_seen, 1);
 }
 
-TEST(TcpConnectionTest, OffsetRstGetsAChallengeAck) {
-  Loopback loop;
-  loop.client->Connect(loop.now);
-  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
-  // Forge a RST 100 bytes into the server's window.
-  bool forged = false;
-  loop.filter = [&](int from, const wire::Segment& s) {
-    if (from == 0 && s.tcp.has(TcpHeader::kRst)) forged = true;
-    return true;
-  };
-  // Build it by having the client abort with a shifted sequence number:
-  // simplest is to feed a crafted segment straight to the server.
-  std::vector<uint8_t> packet(40);
+// Builds an IPv4 segment from the client's side of `loop` to the server.
+std::vector<uint8_t> ForgedSegment(Loopback& loop, uint32_t seq, uint32_t ack,
+                                   uint8_t flags, size_t payload_length) {
+  std::vector<uint8_t> packet(40 + payload_length);
   wire::ByteWriter out(absl::MakeSpan(packet));
   wire::Ipv4HeaderFields ip;
   ip.src = loop.client->endpoints().local;
   ip.dst = loop.client->endpoints().remote;
-  ASSERT_TRUE(wire::WriteIpv4Header(ip, 20, out).ok());
+  EXPECT_TRUE(wire::WriteIpv4Header(ip, 20 + payload_length, out).ok());
   wire::TcpHeaderFields tcp;
   tcp.src_port = 40000;
   tcp.dst_port = 80;
-  tcp.seq = loop.client->isn() + 1 + 100;
-  tcp.flags = TcpHeader::kRst;
-  ASSERT_TRUE(wire::WriteTcpHeader(tcp, {}, out).ok());
+  tcp.seq = seq;
+  tcp.ack = ack;
+  tcp.flags = flags;
+  tcp.window = 1000;
+  EXPECT_TRUE(wire::WriteTcpHeader(tcp, {}, out).ok());
+  std::vector<uint8_t> payload(payload_length, 0xee);
+  out.WriteBytes(payload);
+  EXPECT_TRUE(wire::FillTcpChecksum(ip.src, ip.dst,
+                                    absl::MakeSpan(packet).subspan(20))
+                  .ok());
+  return packet;
+}
+
+TEST(TcpConnectionTest, OffsetRstGetsAChallengeAck) {
+  TcpConfig config;
+  config.timestamps = false;  // the forged segments carry none
+  Loopback loop(config, config);
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+  // A RST 100 bytes into the server's window: not the exact sequence
+  // number, so a challenge ACK goes out and the connection stays.
+  const int sent_before = loop.sent_packets[1];
+  auto segment = wire::ParseSegment(ForgedSegment(
+      loop, loop.client->isn() + 1 + 100, 0, TcpHeader::kRst, 0));
+  ASSERT_TRUE(segment.ok());
+  loop.server->OnSegment(*segment, loop.now);
+  EXPECT_EQ(loop.server->state(), TcpState::kEstablished);
+  EXPECT_EQ(loop.server->stats().challenge_acks, 1u);
+  EXPECT_EQ(loop.sent_packets[1], sent_before + 1);  // the challenge ACK
+  // Far outside the window: ignored without an answer.
+  segment = wire::ParseSegment(ForgedSegment(
+      loop, loop.client->isn() + 1 + 0x40000000, 0, TcpHeader::kRst, 0));
+  loop.server->OnSegment(*segment, loop.now);
+  EXPECT_EQ(loop.server->state(), TcpState::kEstablished);
+  EXPECT_EQ(loop.sent_packets[1], sent_before + 1);
+}
+
+// RFC 9293 3.10.7.4: a segment whose ACK acknowledges unsent data is dropped
+// with its data, after an ACK (review finding: the data was delivered).
+TEST(TcpConnectionTest, DataOnASegmentWithAnImpossibleAckIsDropped) {
+  TcpConfig config;
+  config.timestamps = false;
+  Loopback loop(config, config);
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+  auto segment = wire::ParseSegment(ForgedSegment(
+      loop, loop.client->isn() + 1, loop.server->isn() + 1 + 100000,
+      TcpHeader::kAck, 10));
+  ASSERT_TRUE(segment.ok());
+  loop.server->OnSegment(*segment, loop.now);
+  EXPECT_EQ(loop.server->readable_bytes(), 0u);
+  EXPECT_EQ(loop.server->stats().dropped_segments, 1u);
+}
+
+// A peer announcing a tiny MSS cannot make a write spin forever (review
+// finding: with timestamps, MSS 12 left no room for data).
+TEST(TcpConnectionTest, TinyPeerMssIsRaisedToTheFloor) {
+  Loopback loop;
+  loop.client->Connect(loop.now);
+  // The server's SYN/ACK, forged with MSS 12 and timestamps.
+  std::vector<uint8_t> packet(20 + 20 + 16);
+  wire::ByteWriter out(absl::MakeSpan(packet));
+  wire::Ipv4HeaderFields ip;
+  ip.src = loop.client->endpoints().remote;
+  ip.dst = loop.client->endpoints().local;
+  ASSERT_TRUE(wire::WriteIpv4Header(ip, 20 + 16, out).ok());
+  const uint8_t options[16] = {2, 4, 0, 12, 1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 0};
+  wire::TcpHeaderFields tcp;
+  tcp.src_port = 80;
+  tcp.dst_port = 40000;
+  tcp.seq = 5000;
+  tcp.ack = loop.client->isn() + 1;
+  tcp.flags = TcpHeader::kAck | TcpHeader::kSyn;
+  tcp.window = 65535;
+  ASSERT_TRUE(wire::WriteTcpHeader(tcp, options, out).ok());
   ASSERT_TRUE(wire::FillTcpChecksum(ip.src, ip.dst,
                                     absl::MakeSpan(packet).subspan(20))
                   .ok());
   auto segment = wire::ParseSegment(packet);
   ASSERT_TRUE(segment.ok());
-  loop.server->OnSegment(*segment, loop.now);
-  EXPECT_EQ(loop.server->state(), TcpState::kEstablished);
-  EXPECT_EQ(loop.server->stats().challenge_acks, 1u);
-  EXPECT_FALSE(forged);
+  loop.filter = [](int, const wire::Segment&) { return false; };
+  loop.client->OnSegment(*segment, loop.now);
+  ASSERT_EQ(loop.client->state(), TcpState::kEstablished);
+  EXPECT_EQ(loop.client->effective_mss(), 88u);
+  const int before = loop.sent_packets[0];
+  loop.client->Write(Pattern(1000), loop.now);
+  // 1000 bytes in 76-byte segments (88 less 12 of timestamps), within the
+  // initial window: 14 segments, not an endless stream.
+  EXPECT_EQ(loop.sent_packets[0] - before, 14);
+}
+
+// Review finding: with pacing, ACKs were taken as application-limited and
+// slow start crawled. Paced or not, the window doubles each round trip.
+TEST(TcpConnectionTest, SlowStartDoublesUnderPacing) {
+  for (bool pacing : {false, true}) {
+    SCOPED_TRACE(pacing ? "paced" : "unpaced");
+    TcpConfig config;
+    config.pacing = pacing;
+    config.send_buffer_bytes = 16 << 20;
+    config.receive_buffer_bytes = 16 << 20;
+    config.window_scale = 9;
+    Loopback loop(config, config);
+    loop.client->Connect(loop.now);
+    ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+    const std::vector<uint8_t> data = Pattern(16 << 20);
+    size_t offset = 0;
+    const Time start = loop.now;
+    loop.RunUntil(
+        [&] {
+          offset += loop.client->Write(
+              absl::MakeConstSpan(data).subspan(offset), loop.now);
+          return loop.now >= start + Milliseconds(20 * 6);
+        },
+        Seconds(1));
+    // Six round trips of 20 ms from 10 segments: five doublings at least
+    // (the bug left the paced sender near 40 segments).
+    EXPECT_GE(loop.client->congestion_control().congestion_window(),
+              256u * 1448)
+        << loop.client->congestion_control().congestion_window() / 1448;
+  }
+}
+
+// Review finding: a retransmitted SYN in SYN-RECEIVED got a bare ACK, which
+// the SYN-SENT client ignores, so the handshake waited for the server's RTO.
+TEST(TcpConnectionTest, RetransmittedSynGetsTheSynAckAgain) {
+  Loopback loop;
+  int synacks = 0;
+  loop.filter = [&](int from, const wire::Segment& s) {
+    const bool synack = from == 1 && s.tcp.has(TcpHeader::kSyn);
+    return !(synack && ++synacks == 1);  // lose the first SYN/ACK
+  };
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(5)));
+  // The client's SYN again at 1 s, answered at once: 1 s + one round trip
+  // and the third ACK's 10 ms.
+  EXPECT_EQ(loop.now, Time() + Milliseconds(1030));
+  EXPECT_GE(synacks, 2);  // the server's own RTO may send one more
+}
+
+// Review finding: Close() in SYN-RECEIVED skipped the handshake.
+TEST(TcpConnectionTest, CloseInSynReceivedFinishesTheHandshakeFirst) {
+  Loopback loop;
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.server->state() == TcpState::kSynReceived; },
+      Seconds(1)));
+  loop.server->Close(loop.now);
+  EXPECT_EQ(loop.server->state(), TcpState::kSynReceived);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.client->state() == TcpState::kCloseWait; },
+      Seconds(1)));
+  EXPECT_TRUE(loop.owners[1].established);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.server->state() == TcpState::kFinWait2; },
+      Seconds(1)));
 }
 
 TEST(TcpConnectionTest, SimultaneousOpen) {

@@ -54,6 +54,55 @@ rm -f "$pcap"
 msg=$("$wire" --bogus 2>&1)
 grep -q "unknown flag --bogus" <<<"$msg" || fail "error does not name the flag: $msg"
 
+# "show" is the default mode, named.
+[ "$("$wire" show --quiet "$data/kernel_mptcp.pcap")" = "$("$wire" --quiet "$data/kernel_mptcp.pcap")" ] \
+  || fail "show differs from the default mode"
+
+# decode: one JSON object per record, then the summary.
+tmp=${TEST_TMPDIR:-/tmp}/plait_wire_decode_$$
+mkdir -p "$tmp"
+out=$("$wire" decode "$data/kernel_mptcp.pcap" 2>"$tmp/err") || fail "decode: exit $?"
+[ -s "$tmp/err" ] && fail "decode wrote to stderr: $(cat "$tmp/err")"
+[ "$(grep -c '^{"frame":' <<<"$out")" -eq 85 ] || fail "decode: expected 85 segment lines: $(wc -l <<<"$out")"
+[ "$(grep -vc '^{.*}$' <<<"$out")" -eq 0 ] || fail "decode: a line is not an object"
+tail -1 <<<"$out" | grep -q '^{"summary":{' || fail "decode: no summary line last"
+grep -q '"hmacs":{"valid":5,"invalid":0,"unknown":0}' <<<"$out" || fail "decode: HMAC summary: $(tail -1 <<<"$out")"
+grep -q '"join_tokens":{"known":2,"unknown":0}' <<<"$out" || fail "decode: token summary"
+[ "$(grep -c '"subtype":"MP_JOIN","length":12,"variant":"SYN",[^}]*"token_known":true,"connection":0' <<<"$out")" -eq 2 ] \
+  || fail "decode: MP_JOIN SYNs not attached to connection 0"
+grep -q '"sender_key":"[0-9a-f]\{16\}","sender_token":"[0-9a-f]\{8\}","sender_idsn":"[0-9a-f]\{16\}"' <<<"$out" \
+  || fail "decode: MP_CAPABLE keys not shown with tokens and IDSNs"
+out=$("$wire" decode "$data/kernel_mptcp_checksum.pcap") || fail "decode checksum capture: exit $?"
+grep -q '"checksums":{"valid":15,"invalid":0,"unchecked":0}' <<<"$out" || fail "decode: checksum summary"
+[ "$(grep -c '"checksum_valid":false' <<<"$out")" -eq 0 ] || fail "decode: a checksum is invalid"
+out=$("$wire" decode --no-summary "$data/kernel_mptcp.pcap") || fail "decode --no-summary: exit $?"
+grep -q '"summary"' <<<"$out" && fail "decode --no-summary printed the summary"
+"$wire" decode --help | grep -q "hmac_valid" || fail "decode --help"
+
+# decode's input errors: exit 2 and exactly one line on stderr.
+expect_error() {  # expect_error WHAT PATTERN ARGS...
+  local what=$1 pattern=$2 rc
+  shift 2
+  "$wire" decode "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  [ "$rc" -eq 2 ] || fail "decode $what: exit $rc, not 2"
+  [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "decode $what: not one line on stderr: $(cat "$tmp/err")"
+  grep -q "$pattern" "$tmp/err" || fail "decode $what: error does not say '$pattern': $(cat "$tmp/err")"
+}
+expect_error "missing file" "cannot read /nonexistent" /nonexistent/file.pcap
+expect_error "directory" "cannot read" "$tmp"
+printf 'this is not a capture at all\n' >"$tmp/text.pcap"
+expect_error "text file" "not a classic pcap" "$tmp/text.pcap"
+: >"$tmp/empty.pcap"
+expect_error "empty file" "not a classic pcap" "$tmp/empty.pcap"
+head -c 1000 "$data/kernel_mptcp.pcap" >"$tmp/cut.pcap"
+expect_error "truncated file" "cut.pcap" "$tmp/cut.pcap"
+grep -q '^{"frame":' "$tmp/out" || fail "decode truncated file: the whole records before the cut are not printed"
+expect_error "no file" "no file"
+expect_error "two files" "one file" "$data/kernel_mptcp.pcap" "$data/kernel_mptcp.pcap"
+expect_error "unknown flag" "unknown flag --bogus" --bogus "$data/kernel_mptcp.pcap"
+rm -rf "$tmp"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
   exit 1

@@ -120,8 +120,8 @@ JsonValue TcpOptionsJson(const TcpOptions& options) {
       blocks.Append(
           JsonValue::Object().Set("left", b.left).Set("right", b.right));
     }
-    list.Append(TcpOptionJson(kTcpOptionSack, "sack")
-                    .Set("blocks", std::move(blocks)));
+    list.Append(
+        TcpOptionJson(kTcpOptionSack, "sack").Set("blocks", std::move(blocks)));
   }
   if (options.timestamps) {
     list.Append(TcpOptionJson(kTcpOptionTimestamps, "timestamps")
@@ -500,7 +500,8 @@ std::vector<TraceDecoder::MappingVerdict> TraceDecoder::CheckMappings(
     }
     if (flow.collecting) {
       // Superseded before all its bytes were seen.
-      verdicts.push_back(AbandonCollection(flow, "superseded by a new mapping"));
+      verdicts.push_back(
+          AbandonCollection(flow, "superseded by a new mapping"));
       verdicts.back().shown_in_text = false;
     }
     if (why_unchecked != nullptr) {
@@ -722,10 +723,11 @@ JsonValue TraceDecoder::DecodeJson(absl::Span<const uint8_t> packet,
 }
 
 TraceDecoder::SubflowRef TraceDecoder::FindSubflow(const Segment& s) {
-  auto it =
-      subflows_.find(FlowKey{s.ip.src, s.tcp.src_port, s.ip.dst, s.tcp.dst_port});
+  auto it = subflows_.find(
+      FlowKey{s.ip.src, s.tcp.src_port, s.ip.dst, s.tcp.dst_port});
   if (it != subflows_.end()) return {&it->second, true};
-  it = subflows_.find(FlowKey{s.ip.dst, s.tcp.dst_port, s.ip.src, s.tcp.src_port});
+  it = subflows_.find(
+      FlowKey{s.ip.dst, s.tcp.dst_port, s.ip.src, s.tcp.src_port});
   if (it != subflows_.end()) return {&it->second, false};
   return {};
 }
@@ -774,15 +776,16 @@ JsonValue TraceDecoder::MptcpJson(
     if (error != nullptr || next_parsed >= s.mptcp_count) {
       ++summary_.mptcp_option_errors;
       o = JsonValue::Object();
-      o.Set("subtype", raw[i].size() >= 3 ? MptcpSubtypeName(raw[i][2] >> 4)
-                                          : "UNKNOWN");
+      o.Set("subtype",
+            raw[i].size() >= 3 ? MptcpSubtypeName(raw[i][2] >> 4) : "UNKNOWN");
       o.Set("length", raw[i].size());
       o.Set("error", error != nullptr ? std::string(error->status.message())
                                       : std::string("not parsed"));
       o.Set("raw", HexBytes(raw[i]));
     } else {
       const MptcpOption& option = s.mptcp[next_parsed++];
-      if (mappings != nullptr) ++summary_.mptcp_options[MptcpSubtypeName(option)];
+      if (mappings != nullptr)
+        ++summary_.mptcp_options[MptcpSubtypeName(option)];
       o = MptcpOptionJson(s, option, raw[i].size());
       if (const Dss* dss = std::get_if<Dss>(&option)) {
         if (dss->mapping && dss->mapping->checksum) {
@@ -923,8 +926,7 @@ JsonValue TraceDecoder::MptcpOptionJson(const Segment& s,
     ++(connection >= 0 ? summary_.join_tokens_known
                        : summary_.join_tokens_unknown);
     o.Set("token_known", connection >= 0);
-    o.Set("connection",
-          connection >= 0 ? JsonValue(connection) : JsonValue());
+    o.Set("connection", connection >= 0 ? JsonValue(connection) : JsonValue());
     if (syn && !syn_ack) {
       Subflow& subflow =
           AttachSubflow(from_client ? forward : backward, connection);
@@ -952,8 +954,8 @@ JsonValue TraceDecoder::MptcpOptionJson(const Segment& s,
             subflow->join_from_client ? c.server_key : c.client_key;
         if (initiator_key && responder_key && subflow->initiator_nonce) {
           valid = crypto::VerifyJoinSynAckHmac(
-              join->truncated_hmac, *responder_key, *initiator_key,
-              join->nonce, *subflow->initiator_nonce);
+              join->truncated_hmac, *responder_key, *initiator_key, join->nonce,
+              *subflow->initiator_nonce);
           if (!*valid) {
             o.Set("hmac_expected",
                   Hex64(crypto::JoinSynAckHmac(*responder_key, *initiator_key,
@@ -1054,7 +1056,8 @@ JsonValue TraceDecoder::MptcpOptionJson(const Segment& s,
     o.Set("dsn", Hex64(fail->dsn));
   } else if (const auto* fastclose = std::get_if<MpFastclose>(&option)) {
     o.Set("receiver_key", Hex64(fastclose->receiver_key));
-    o.Set("receiver_token", Hex32(crypto::TokenFromKey(fastclose->receiver_key)));
+    o.Set("receiver_token",
+          Hex32(crypto::TokenFromKey(fastclose->receiver_key)));
   } else if (const auto* rst = std::get_if<MpTcpRst>(&option)) {
     o.Set("transient", rst->transient);
     o.Set("reason", rst->reason);

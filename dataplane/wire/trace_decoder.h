@@ -41,13 +41,13 @@ class JsonValue {
   JsonValue() = default;  // null
   // Implicit on purpose: values are built as obj.Set("seq", seq).
   JsonValue(bool value) : type_(Type::kBool), bool_(value) {}  // NOLINT
-  template <typename T, std::enable_if_t<std::is_integral_v<T> &&
-                                             !std::is_same_v<T, bool>,
-                                         int> = 0>
+  template <typename T,
+            std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>,
+                             int> = 0>
   JsonValue(T value)  // NOLINT
       : type_(Type::kNumber), text_(std::to_string(value)) {}
   JsonValue(const char* text) : type_(Type::kString), text_(text) {}  // NOLINT
-  JsonValue(std::string text)  // NOLINT
+  JsonValue(std::string text)                                         // NOLINT
       : type_(Type::kString), text_(std::move(text)) {}
   JsonValue(absl::string_view text)  // NOLINT
       : type_(Type::kString), text_(text) {}
@@ -244,8 +244,7 @@ class TraceDecoder {
   JsonValue StartJson(uint64_t timestamp_ns, int64_t frame);
   // The flow of one direction of the segment's subflow, its ISN tracked.
   Flow& TrackFlow(const Segment& segment);
-  std::vector<MappingVerdict> CheckMappings(const Segment& segment,
-                                            Flow& flow);
+  std::vector<MappingVerdict> CheckMappings(const Segment& segment, Flow& flow);
   static std::string VerdictText(const MappingVerdict& verdict);
   // Counts `flow`'s in-progress mapping as not checkable and stops collecting.
   MappingVerdict AbandonCollection(Flow& flow, const char* why);

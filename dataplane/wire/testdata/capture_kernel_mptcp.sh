@@ -4,12 +4,16 @@
 # with MPTCP, python3, tshark and ethtool. Two namespaces joined by two veth paths; the server announces its
 # second address (ADD_ADDR) and the client joins it (MP_JOIN) and opens a
 # subflow from its own second address. Run:  sudo ./capture_kernel_mptcp.sh OUT.pcap [checksum]
+# tests/interop/kernel_capture_test.sh runs it too; it names the namespaces
+# ${PLAIT_NETNS_PREFIX}A and ...B (default plaitcap<pid>) so that it can
+# remove them whatever happens.
 set -euo pipefail
 out=$(realpath -m "${1:?usage: $0 OUT.pcap [checksum]}")
 checksum=0
 [ "${2:-}" = checksum ] && checksum=1
-a=plaitcapA$$
-b=plaitcapB$$
+prefix=${PLAIT_NETNS_PREFIX:-plaitcap$$}
+a=${prefix}A
+b=${prefix}B
 cleanup() { ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 ip netns add "$a"
@@ -54,9 +58,14 @@ c.sendall(b"ok %d\n" % n)
 c.close()
 ' &
 server=$!
-ip netns exec "$a" tshark -q -i va1 -i va2 -w "$out.pcapng" -f "tcp port 5201" 2>/dev/null &
+ip netns exec "$a" tshark -q -i va1 -i va2 -w "$out.pcapng" -f "tcp port 5201" 2>"$out.tshark.log" &
 capture=$!
-sleep 2
+# Start the exchange only once tshark captures (it says so on stderr).
+for _ in $(seq 100); do
+  grep -q "Capturing on" "$out.tshark.log" 2>/dev/null && break
+  sleep 0.1
+done
+sleep 1
 ip netns exec "$a" python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_MPTCP)
@@ -75,5 +84,5 @@ kill "$capture"
 wait "$capture" 2>/dev/null || true
 # Two interfaces make tshark write pcapng; plait-wire reads classic pcap.
 editcap -F pcap "$out.pcapng" "$out"
-rm -f "$out.pcapng"
+rm -f "$out.pcapng" "$out.tshark.log"
 echo "wrote $out"

@@ -71,7 +71,8 @@ TEST(InternetChecksumTest, MatchesTheDefinitionForRandomData) {
     }
     uint32_t reference = 0;
     for (size_t i = 0; i < length; i += 2) {
-      reference += (uint32_t{data[i]} << 8) | (i + 1 < length ? data[i + 1] : 0);
+      reference +=
+          (uint32_t{data[i]} << 8) | (i + 1 < length ? data[i + 1] : 0);
       reference = (reference & 0xffff) + (reference >> 16);
     }
     const uint16_t expected = static_cast<uint16_t>(~reference);
@@ -83,7 +84,8 @@ TEST(InternetChecksumTest, MatchesTheDefinitionForRandomData) {
     parts.Add(absl::MakeConstSpan(data).subspan(0, cut));
     parts.AddU16(0);  // zero words change nothing
     parts.Add(absl::MakeConstSpan(data).subspan(cut));
-    if (cut % 2 == 0) ASSERT_EQ(parts.Finish(), expected) << "length " << length;
+    if (cut % 2 == 0)
+      ASSERT_EQ(parts.Finish(), expected) << "length " << length;
   }
 }
 

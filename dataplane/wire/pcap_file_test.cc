@@ -5,15 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/wire/test_util.h"
 #include "gtest/gtest.h"
 
 namespace plait::wire {
 namespace {
 
-std::vector<uint8_t> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing_util::ReadFile;
 
 absl::Span<const uint8_t> AsBytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};

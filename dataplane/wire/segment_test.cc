@@ -9,15 +9,13 @@
 #include "dataplane/wire/checksum.h"
 #include "dataplane/wire/option_writer.h"
 #include "dataplane/wire/pcap_file.h"
+#include "dataplane/wire/test_util.h"
 #include "gtest/gtest.h"
 
 namespace plait::wire {
 namespace {
 
-std::vector<uint8_t> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing_util::ReadFile;
 
 // Every segment in the captures of a real Linux kernel MPTCP exchange parses
 // cleanly, with a valid checksum and every MPTCP option understood.

@@ -3,9 +3,14 @@
 #define PLAIT_DATAPLANE_WIRE_TEST_UTIL_H_
 
 #include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "dataplane/wire/pcap_file.h"
+#include "gtest/gtest.h"
 
 namespace plait::wire::testing_util {
 
@@ -32,6 +37,31 @@ inline std::vector<uint8_t> FromHex(absl::string_view hex) {
     }
   }
   return out;
+}
+
+// The bytes of a file (tests run in the runfiles tree, so paths are relative
+// to the workspace root).
+inline std::vector<uint8_t> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "cannot read " << path;
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The IP packets of a capture in dataplane/wire/testdata, in file order
+// (frames that carry no IP, such as ARP, left out).
+inline std::vector<std::vector<uint8_t>> CapturePackets(
+    const std::string& name) {
+  const std::vector<uint8_t> file = ReadFile("dataplane/wire/testdata/" + name);
+  std::vector<std::vector<uint8_t>> packets;
+  auto reader = PcapReader::Open(file);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  if (!reader.ok()) return packets;
+  PcapRecord record;
+  while (reader->Next(&record)) {
+    auto packet = IpPacketInFrame(reader->link_type(), record.data);
+    if (packet.ok()) packets.emplace_back(packet->begin(), packet->end());
+  }
+  return packets;
 }
 
 }  // namespace plait::wire::testing_util

@@ -13,25 +13,14 @@
 #include "dataplane/wire/dss_checksum.h"
 #include "dataplane/wire/option_writer.h"
 #include "dataplane/wire/pcap_file.h"
+#include "dataplane/wire/test_util.h"
 #include "gtest/gtest.h"
 
 namespace plait::wire {
 namespace {
 
 std::vector<std::vector<uint8_t>> Packets(const std::string& name) {
-  std::ifstream in("dataplane/wire/testdata/" + name, std::ios::binary);
-  const std::vector<uint8_t> file{std::istreambuf_iterator<char>(in),
-                                  std::istreambuf_iterator<char>()};
-  std::vector<std::vector<uint8_t>> packets;
-  auto reader = PcapReader::Open(file);
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  if (!reader.ok()) return packets;
-  PcapRecord record;
-  while (reader->Next(&record)) {
-    auto packet = IpPacketInFrame(reader->link_type(), record.data);
-    if (packet.ok()) packets.emplace_back(packet->begin(), packet->end());
-  }
-  return packets;
+  return testing_util::CapturePackets(name);
 }
 
 // The kernel computed these DSS checksums; ours must agree on every one,

@@ -1,0 +1,982 @@
+#include "dataplane/mptcp/mptcp_connection.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "dataplane/cc/registry.h"
+#include "dataplane/crypto/hmac.h"
+#include "dataplane/crypto/keys.h"
+#include "dataplane/sched/registry.h"
+#include "dataplane/tcp/packet_builder.h"
+#include "dataplane/wire/dss_checksum.h"
+#include "dataplane/wire/option_writer.h"
+#include "dataplane/wire/sequence.h"
+#include "dataplane/wire/tcp_header.h"
+
+namespace plait::mptcp {
+namespace {
+
+using wire::TcpHeader;
+
+// A chunk's data-level length leaves room for the DATA_FIN's byte.
+constexpr uint64_t kMaxChunk = 65534;
+
+// RFC 8684 3.1 as Linux applies it: an MP_CAPABLE that is not v1 with H set
+// and B and D-G clear is treated as absent (notes A.4, A.16).
+bool ValidMpCapable(const wire::MpCapable& mpc, bool syn) {
+  if (syn ? mpc.version < wire::kMptcpVersion1
+          : mpc.version != wire::kMptcpVersion1) {
+    return false;
+  }
+  return (mpc.flags & 0x1f) == wire::kMpcFlagH &&
+         (mpc.flags & wire::kMpcFlagB) == 0;
+}
+
+template <typename T>
+const T* Find(const wire::Segment& s) {
+  for (const wire::MptcpOption& o : s.mptcp_options()) {
+    if (const T* t = std::get_if<T>(&o)) return t;
+  }
+  return nullptr;
+}
+
+bool SameTuple(const tcp::TcpEndpoints& e, const wire::Segment& s) {
+  return e.local == s.ip.dst && e.remote == s.ip.src &&
+         e.local_port == s.tcp.dst_port && e.remote_port == s.tcp.src_port;
+}
+
+}  // namespace
+
+const char* MptcpCloseReasonName(MptcpCloseReason reason) {
+  switch (reason) {
+    case MptcpCloseReason::kNormal:
+      return "normal";
+    case MptcpCloseReason::kFastclose:
+      return "fastclose";
+    case MptcpCloseReason::kAborted:
+      return "aborted";
+    case MptcpCloseReason::kSubflowsLost:
+      return "subflows_lost";
+  }
+  return "unknown";
+}
+
+// ---------------------------------------------------------------------------
+// The per-subflow adapter.
+
+struct MptcpConnection::Subflow : public tcp::TcpOwner {
+  // Bytes [begin, end) of the subflow's stream carry data-level offsets
+  // [data_offset, data_offset + end - begin).
+  struct Chunk {
+    uint64_t begin = 0;
+    uint64_t end = 0;
+    uint64_t data_offset = 0;
+    uint16_t checksum = 0;      // with the data-level length end - begin
+    uint16_t checksum_fin = 0;  // with the DATA_FIN counted in the length
+  };
+  // A mapping received from the peer, keyed by its first stream offset.
+  struct RxMapping {
+    uint64_t end = 0;
+    uint64_t data_offset = 0;
+    uint64_t dsn = 0;
+    uint32_t ssn = 0;
+    uint16_t wire_length = 0;  // as on the wire (with the DATA_FIN)
+    std::optional<uint16_t> checksum;
+  };
+
+  MptcpConnection* conn = nullptr;
+  uint32_t id = 0;
+  bool initial = false;
+  bool join = false;
+  std::unique_ptr<tcp::TcpConnection> tcp;
+
+  std::deque<Chunk> chunks;
+  uint64_t written = 0;   // stream offset after the last chunk
+  uint64_t sent_end = 0;  // stream offset after the highest byte sent
+  std::map<uint64_t, RxMapping> rx;
+  uint64_t read_offset = 0;  // next stream offset to read from the engine
+
+  bool usable = false;  // may carry data
+  bool closed = false;
+  bool fin_sent = false;
+  bool join_failed = false;
+  uint32_t local_nonce = 0;
+  uint32_t remote_nonce = 0;
+  std::optional<wire::TcpRstReason> pending_reset;
+  std::optional<wire::TcpRstReason> rst_reason;  // on our RST
+
+  void OnEstablished(Time now) override {
+    conn->SubflowEstablished(*this, now);
+  }
+  void OnReadable(Time now) override { conn->SubflowReadable(*this, now); }
+  void OnClosed(Time now, tcp::CloseReason) override {
+    conn->SubflowClosed(*this, now);
+  }
+  void AddOptions(const tcp::OutgoingSegment& segment,
+                  wire::OptionWriter& writer) override {
+    conn->SubflowAddOptions(*this, segment, writer);
+  }
+  void OnSegmentSent(const tcp::OutgoingSegment& segment) override {
+    conn->SubflowSegmentSent(*this, segment);
+  }
+  void OnIncomingSegment(const wire::Segment& segment, Time now) override {
+    conn->SubflowIncoming(*this, segment, now);
+  }
+
+  const Chunk* FindChunk(uint64_t offset) const {
+    auto it = std::upper_bound(
+        chunks.begin(), chunks.end(), offset,
+        [](uint64_t o, const Chunk& c) { return o < c.begin; });
+    if (it == chunks.begin()) return nullptr;
+    --it;
+    return offset < it->end ? &*it : nullptr;
+  }
+  bool CanSend() const {
+    return usable && !closed && !fin_sent && !pending_reset &&
+           tcp->state() == tcp::TcpState::kEstablished;
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Construction and opening.
+
+MptcpConnection::MptcpConnection(const MptcpConfig& config, MptcpOwner* owner,
+                                 tcp::TcpOutput* output)
+    : config_(config),
+      owner_(owner),
+      output_(output),
+      send_(config.send_buffer_bytes),
+      recv_(config.receive_buffer_bytes),
+      scratch_(kMaxChunk + 1) {
+  auto scheduler = sched::CreateScheduler(config.scheduler);
+  if (!scheduler.ok()) scheduler = sched::CreateScheduler("minrtt");
+  scheduler_ = std::move(*scheduler);
+}
+
+MptcpConnection::~MptcpConnection() = default;
+
+void MptcpConnection::DrawKey() {
+  if (config_.key_source) {
+    local_key_ = config_.key_source();
+  } else {
+    auto key = crypto::GenerateUniqueKey([](uint32_t) { return false; });
+    local_key_ = key.ok() ? key->key : 1;
+  }
+  const crypto::KeyDerivation d = crypto::DeriveFromKey(local_key_);
+  local_token_ = d.token;
+  local_idsn_ = d.idsn;
+}
+
+MptcpConnection::Subflow* MptcpConnection::NewSubflow(
+    const tcp::TcpEndpoints& endpoints, uint32_t isn, bool initial) {
+  auto sf = std::make_unique<Subflow>();
+  sf->conn = this;
+  sf->id = next_subflow_id_++;
+  sf->initial = initial;
+  sf->join = !initial;
+  auto cc = cc::CreateCongestionControl(config_.tcp.congestion_control,
+                                        config_.tcp.mss);
+  if (!cc.ok()) cc = cc::CreateCongestionControl("reno", config_.tcp.mss);
+  sf->tcp = std::make_unique<tcp::TcpConnection>(
+      config_.tcp, endpoints, isn, std::move(*cc), sf.get(), output_);
+  if (!initial) {
+    sf->local_nonce =
+        config_.nonce_source
+            ? config_.nonce_source()
+            : static_cast<uint32_t>(local_key_ >> 13) * 2654435761u + sf->id;
+  }
+  subflows_.push_back(std::move(sf));
+  return subflows_.back().get();
+}
+
+void MptcpConnection::Connect(const tcp::TcpEndpoints& endpoints, uint32_t isn,
+                              Time now) {
+  if (!subflows_.empty()) return;
+  ++depth_;
+  is_client_ = true;
+  if (config_.enabled) DrawKey();
+  Subflow* sf = NewSubflow(endpoints, isn, /*initial=*/true);
+  sf->usable = true;
+  if (!config_.enabled) fallback_ = true;
+  sf->tcp->Connect(now);
+  --depth_;
+  AfterEvent(now);
+}
+
+void MptcpConnection::AcceptSyn(const tcp::TcpEndpoints& endpoints,
+                                uint32_t isn, const wire::Segment& syn,
+                                Time now) {
+  if (!subflows_.empty()) return;
+  ++depth_;
+  const wire::MpCapable* mpc = Find<wire::MpCapable>(syn);
+  if (config_.enabled && mpc != nullptr && ValidMpCapable(*mpc, true)) {
+    DrawKey();
+    mptcp_ = true;
+    checksums_ = config_.checksums || (mpc->flags & wire::kMpcFlagA);
+  } else {
+    fallback_ = true;
+  }
+  Subflow* sf = NewSubflow(endpoints, isn, /*initial=*/true);
+  sf->usable = true;
+  sf->tcp->AcceptSyn(syn, now);
+  --depth_;
+  AfterEvent(now);
+}
+
+bool MptcpConnection::AddSubflow(const tcp::TcpEndpoints& endpoints,
+                                 uint32_t isn, Time now) {
+  if (!is_client_ || !mptcp_ || !have_remote_key_ || closed_ ||
+      close_requested_) {
+    return false;
+  }
+  ++depth_;
+  Subflow* sf = NewSubflow(endpoints, isn, /*initial=*/false);
+  sf->tcp->Connect(now);
+  --depth_;
+  AfterEvent(now);
+  return true;
+}
+
+bool MptcpConnection::HandleJoinSyn(
+    const wire::Segment& syn, uint32_t isn, Time now,
+    const std::function<MptcpConnection*(uint32_t token)>& lookup,
+    tcp::TcpOutput* output) {
+  const wire::MpJoinSyn* join = Find<wire::MpJoinSyn>(syn);
+  MptcpConnection* conn = join != nullptr ? lookup(join->token) : nullptr;
+  if (conn != nullptr && conn->AcceptJoin(syn, isn, now)) return true;
+  // RFC 8684 3.2: refused with a RST; MP_TCPRST says it is MPTCP-specific.
+  wire::OptionWriter writer;
+  writer.Add(wire::MptcpOption{wire::MpTcpRst{
+      .reason = static_cast<uint8_t>(wire::TcpRstReason::kMptcpSpecific)}});
+  auto layout = writer.Finish();
+  tcp::TcpPacketSpec spec;
+  spec.src = syn.ip.dst;
+  spec.dst = syn.ip.src;
+  spec.src_port = syn.tcp.dst_port;
+  spec.dst_port = syn.tcp.src_port;
+  spec.seq = 0;
+  spec.ack = syn.tcp.seq + 1 + static_cast<uint32_t>(syn.tcp.payload.size());
+  spec.flags = TcpHeader::kRst | TcpHeader::kAck;
+  if (layout.ok()) spec.options = layout->option_bytes();
+  std::vector<uint8_t> packet(100);
+  auto built = tcp::BuildTcpPacket(
+      spec, 0, [](uint8_t*) {}, absl::MakeSpan(packet));
+  if (built.ok())
+    output->SendPacket(absl::MakeConstSpan(packet.data(), *built));
+  return false;
+}
+
+bool MptcpConnection::AcceptJoin(const wire::Segment& syn, uint32_t isn,
+                                 Time now) {
+  const wire::MpJoinSyn* join = Find<wire::MpJoinSyn>(syn);
+  if (join == nullptr || join->token != local_token_ || !mptcp_ ||
+      !have_remote_key_ || closed_ || aborting_) {
+    ++stats_.joins_refused;
+    return false;
+  }
+  ++depth_;
+  const tcp::TcpEndpoints endpoints{syn.ip.dst, syn.tcp.dst_port, syn.ip.src,
+                                    syn.tcp.src_port};
+  Subflow* sf = NewSubflow(endpoints, isn, /*initial=*/false);
+  sf->remote_nonce = join->nonce;
+  sf->tcp->AcceptSyn(syn, now);
+  --depth_;
+  AfterEvent(now);
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Entry points.
+
+bool MptcpConnection::OnSegment(const wire::Segment& segment, Time now) {
+  for (auto& sf : subflows_) {
+    if (!SameTuple(sf->tcp->endpoints(), segment)) continue;
+    // MP_FASTCLOSE rides on a RST, which the engine acts on before any owner
+    // hook: look for it here. The key authenticates it (RFC 8684 3.5).
+    if (mptcp_ && !closed_) {
+      for (const wire::MptcpOption& o : segment.mptcp_options()) {
+        const auto* fc = std::get_if<wire::MpFastclose>(&o);
+        if (fc != nullptr && fc->receiver_key == local_key_) {
+          CloseConnection(MptcpCloseReason::kFastclose, now);
+        }
+      }
+    }
+    ++depth_;
+    sf->tcp->OnSegment(segment, now);
+    --depth_;
+    AfterEvent(now);
+    return true;
+  }
+  return false;
+}
+
+void MptcpConnection::OnTimer(Time now) {
+  ++depth_;
+  for (size_t i = 0; i < subflows_.size(); ++i) {
+    if (subflows_[i]->tcp->next_deadline() <= now) {
+      subflows_[i]->tcp->OnTimer(now);
+    }
+  }
+  --depth_;
+  AfterEvent(now);
+}
+
+Time MptcpConnection::next_deadline() const {
+  Time deadline = kNever;
+  for (const auto& sf : subflows_) {
+    deadline = std::min(deadline, sf->tcp->next_deadline());
+  }
+  return deadline;
+}
+
+size_t MptcpConnection::Write(absl::Span<const uint8_t> data, Time now) {
+  if (close_requested_ || closed_ || aborting_) return 0;
+  const size_t n = send_.Write(data);
+  if (n < data.size()) wants_writable_ = true;
+  AfterEvent(now);
+  return n;
+}
+
+size_t MptcpConnection::Read(absl::Span<uint8_t> out, Time now) {
+  const size_t n = recv_.Read(out);
+  // Room at the data level: take what the subflows hold.
+  if (n > 0) {
+    ++depth_;
+    for (auto& sf : subflows_) {
+      if (sf->tcp->readable_bytes() > 0) SubflowReadable(*sf, now);
+    }
+    --depth_;
+    AfterEvent(now);
+  }
+  return n;
+}
+
+bool MptcpConnection::AtEndOfStream() const {
+  return peer_fin_received_ && recv_.readable() == 0;
+}
+
+void MptcpConnection::Close(Time now) {
+  if (close_requested_ || closed_) return;
+  close_requested_ = true;
+  fin_offset_ = send_.end_offset();
+  AfterEvent(now);
+}
+
+void MptcpConnection::Abort(Time now) {
+  if (closed_) return;
+  ++depth_;
+  aborting_ = true;
+  for (auto& sf : subflows_) {
+    if (!sf->closed) sf->tcp->Abort(now);
+  }
+  CloseConnection(MptcpCloseReason::kAborted, now);
+  --depth_;
+  AfterEvent(now);
+}
+
+size_t MptcpConnection::active_subflows() const {
+  size_t n = 0;
+  for (const auto& sf : subflows_) n += sf->CanSend() ? 1 : 0;
+  return n;
+}
+
+const tcp::TcpConnection& MptcpConnection::subflow(size_t i) const {
+  return *subflows_[i]->tcp;
+}
+
+void MptcpConnection::ResetSubflow(size_t i, Time now) {
+  if (i >= subflows_.size() || subflows_[i]->closed) return;
+  ++depth_;
+  subflows_[i]->rst_reason = wire::TcpRstReason::kUnspecified;
+  subflows_[i]->tcp->Abort(now);
+  --depth_;
+  AfterEvent(now);
+}
+
+// ---------------------------------------------------------------------------
+// Outgoing options.
+
+uint64_t MptcpConnection::DataAckValue() const {
+  return remote_idsn_ + 1 + recv_.contiguous_end() +
+         (peer_fin_received_ ? 1 : 0);
+}
+
+void MptcpConnection::SubflowAddOptions(Subflow& sf,
+                                        const tcp::OutgoingSegment& segment,
+                                        wire::OptionWriter& writer) {
+  if (fallback_ || !config_.enabled) return;
+  const uint8_t flags = segment.flags;
+  const uint8_t mpc_flags =
+      wire::kMpcFlagH |
+      (checksums_ || (config_.checksums && is_client_) ? wire::kMpcFlagA : 0);
+  if (flags & TcpHeader::kRst) {
+    if (aborting_ && have_remote_key_) {
+      writer.Add(wire::MptcpOption{wire::MpFastclose{remote_key_}});
+    }
+    if (sf.rst_reason) {
+      writer.Add(wire::MptcpOption{
+          wire::MpTcpRst{.reason = static_cast<uint8_t>(*sf.rst_reason)}});
+    }
+    return;
+  }
+  if (flags & TcpHeader::kSyn) {
+    const bool syn_ack = flags & TcpHeader::kAck;
+    if (sf.initial) {
+      writer.Add(wire::MptcpOption{
+          syn_ack ? wire::MpCapable::SynAck(mpc_flags, local_key_)
+                  : wire::MpCapable::Syn(mpc_flags)});
+    } else if (!syn_ack) {
+      writer.Add(wire::MptcpOption{
+          wire::MpJoinSyn{.address_id = static_cast<uint8_t>(sf.id),
+                          .token = remote_token_,
+                          .nonce = sf.local_nonce}});
+    } else {
+      writer.Add(wire::MptcpOption{wire::MpJoinSynAck{
+          .address_id = static_cast<uint8_t>(sf.id),
+          .truncated_hmac = crypto::JoinSynAckHmac(
+              local_key_, remote_key_, sf.local_nonce, sf.remote_nonce),
+          .nonce = sf.local_nonce}});
+    }
+    return;
+  }
+  if (!mptcp_ || sf.join_failed) return;
+  if (sf.join && is_client_ && !sf.usable) {
+    // The third ACK of MP_JOIN, repeated until the peer's fourth ACK.
+    const auto hmac = crypto::JoinAckHmac(local_key_, remote_key_,
+                                          sf.local_nonce, sf.remote_nonce);
+    wire::MpJoinAck ack;
+    std::copy(hmac.begin(), hmac.end(), ack.hmac.begin());
+    writer.Add(wire::MptcpOption{ack});
+    return;
+  }
+
+  const Subflow::Chunk* chunk =
+      segment.data_length > 0 ? sf.FindChunk(segment.data_offset) : nullptr;
+  const bool fin_known = close_requested_ && data_snd_nxt_ == fin_offset_;
+  const bool fin_on_chunk =
+      chunk != nullptr && fin_known &&
+      chunk->data_offset + (chunk->end - chunk->begin) == fin_offset_;
+  if (sf.initial && is_client_ && !peer_confirmed_) {
+    // Until a DATA_ACK shows the peer has our key, MP_CAPABLE goes along: on
+    // pure ACKs with both keys, on the first chunk with its implicit mapping
+    // (DSN = IDSN + 1, subflow seq 1).
+    if (chunk == nullptr && segment.data_length == 0) {
+      writer.Add(wire::MptcpOption{
+          wire::MpCapable::Ack(mpc_flags, local_key_, remote_key_)});
+      return;
+    }
+    if (chunk != nullptr && chunk->begin == 0 && chunk->data_offset == 0 &&
+        !fin_on_chunk) {
+      const auto length = static_cast<uint16_t>(chunk->end - chunk->begin);
+      writer.Add(wire::MptcpOption{wire::MpCapable::AckWithData(
+          mpc_flags, local_key_, remote_key_, length,
+          checksums_ ? std::optional<uint16_t>(chunk->checksum)
+                     : std::nullopt)});
+      return;
+    }
+  }
+
+  wire::Dss dss;
+  if (have_remote_key_) {
+    const uint64_t ack = DataAckValue();
+    dss.data_ack_64 = peer_uses_dsn64_;
+    dss.data_ack = peer_uses_dsn64_ ? ack : (ack & 0xffffffffu);
+  }
+  if (chunk != nullptr) {
+    const uint64_t length = chunk->end - chunk->begin + (fin_on_chunk ? 1 : 0);
+    wire::DssMapping mapping;
+    mapping.dsn = LocalDsn(chunk->data_offset);
+    mapping.subflow_seq = static_cast<uint32_t>(chunk->begin + 1);
+    mapping.data_level_length = static_cast<uint16_t>(length);
+    if (checksums_) {
+      mapping.checksum = fin_on_chunk ? chunk->checksum_fin : chunk->checksum;
+    }
+    dss.mapping = mapping;
+    dss.data_fin = fin_on_chunk;
+  } else if (segment.data_length == 0 && fin_known && !fin_acked_) {
+    // A DATA_FIN with no data to map: subflow seq 0, length 1 (RFC 8684
+    // 3.3.3), on pure ACKs and on the subflow FIN.
+    wire::DssMapping mapping;
+    mapping.dsn = LocalDsn(fin_offset_);
+    mapping.subflow_seq = 0;
+    mapping.data_level_length = 1;
+    if (checksums_) mapping.checksum = wire::DssChecksum(mapping.dsn, 0, 1, {});
+    dss.mapping = mapping;
+    dss.data_fin = true;
+  }
+  if (dss.data_ack || dss.mapping) writer.Add(wire::MptcpOption{dss});
+}
+
+void MptcpConnection::SubflowSegmentSent(Subflow& sf,
+                                         const tcp::OutgoingSegment& segment) {
+  if (!segment.retransmission && segment.data_length > 0) {
+    sf.sent_end =
+        std::max(sf.sent_end, segment.data_offset + segment.data_length);
+  }
+  if (segment.fin) sf.fin_sent = true;
+}
+
+// ---------------------------------------------------------------------------
+// Incoming options.
+
+void MptcpConnection::SubflowIncoming(Subflow& sf, const wire::Segment& s,
+                                      Time now) {
+  if (fallback_) return;
+  const bool syn = s.tcp.has(TcpHeader::kSyn);
+  const bool ack = s.tcp.has(TcpHeader::kAck);
+  if (sf.initial && is_client_ && syn && ack && !mptcp_) {
+    // The SYN/ACK decides: MPTCP if it carries a valid MP_CAPABLE with a key.
+    const wire::MpCapable* mpc = Find<wire::MpCapable>(s);
+    if (config_.enabled && mpc != nullptr && mpc->sender_key &&
+        ValidMpCapable(*mpc, false)) {
+      mptcp_ = true;
+      remote_key_ = *mpc->sender_key;
+      have_remote_key_ = true;
+      const crypto::KeyDerivation d = crypto::DeriveFromKey(remote_key_);
+      remote_token_ = d.token;
+      remote_idsn_ = d.idsn;
+      checksums_ = config_.checksums || (mpc->flags & wire::kMpcFlagA);
+    } else {
+      fallback_ = true;
+    }
+    return;
+  }
+  if (syn && !ack) return;  // the peer's SYN, handled by AcceptSyn
+  if (!mptcp_) return;
+
+  if (sf.join && syn && ack && is_client_) {
+    const wire::MpJoinSynAck* join = Find<wire::MpJoinSynAck>(s);
+    if (join != nullptr &&
+        crypto::VerifyJoinSynAckHmac(join->truncated_hmac, remote_key_,
+                                     local_key_, join->nonce, sf.local_nonce)) {
+      sf.remote_nonce = join->nonce;
+    } else {
+      sf.join_failed = true;
+      sf.pending_reset = wire::TcpRstReason::kMptcpSpecific;
+    }
+    return;
+  }
+  if (sf.join && !is_client_ && !sf.usable && !sf.join_failed) {
+    const wire::MpJoinAck* join = Find<wire::MpJoinAck>(s);
+    if (join != nullptr &&
+        crypto::VerifyJoinAckHmac(join->hmac, remote_key_, local_key_,
+                                  sf.remote_nonce, sf.local_nonce)) {
+      sf.usable = true;
+    } else {
+      ++stats_.joins_refused;
+      sf.join_failed = true;
+      sf.pending_reset = wire::TcpRstReason::kMptcpSpecific;
+      return;
+    }
+  }
+  if (sf.join_failed) return;
+
+  if (sf.initial && !is_client_ && !have_remote_key_) {
+    const wire::MpCapable* mpc = Find<wire::MpCapable>(s);
+    if (mpc != nullptr && mpc->sender_key && mpc->receiver_key &&
+        *mpc->receiver_key == local_key_ && ValidMpCapable(*mpc, false)) {
+      remote_key_ = *mpc->sender_key;
+      have_remote_key_ = true;
+      const crypto::KeyDerivation d = crypto::DeriveFromKey(remote_key_);
+      remote_token_ = d.token;
+      remote_idsn_ = d.idsn;
+      checksums_ = checksums_ || (mpc->flags & wire::kMpcFlagA);
+    } else if (s.mptcp_count == 0) {
+      // The first ACK after the handshake has no MPTCP option: a middlebox
+      // stripped it; carry on as plain TCP (RFC 8684 3.7).
+      Fallback(now);
+      return;
+    } else {
+      return;  // cannot decode mappings without the peer's key
+    }
+  }
+
+  for (const wire::MptcpOption& o : s.mptcp_options()) {
+    if (const auto* mpc = std::get_if<wire::MpCapable>(&o)) {
+      if (!is_client_ && sf.initial && mpc->data_level_length &&
+          !s.tcp.payload.empty()) {
+        AddRxMapping(sf, 0, remote_idsn_ + 1, *mpc->data_level_length,
+                     *mpc->data_level_length, mpc->checksum);
+      }
+    } else if (const auto* dss = std::get_if<wire::Dss>(&o)) {
+      ProcessDss(sf, *dss, now);
+    }
+  }
+}
+
+void MptcpConnection::ProcessDss(Subflow& sf, const wire::Dss& dss, Time now) {
+  if (dss.data_ack) {
+    const uint64_t ack =
+        dss.data_ack_64
+            ? *dss.data_ack
+            : wire::ExpandDataAck32(static_cast<uint32_t>(*dss.data_ack),
+                                    LocalDsn(data_una_));
+    OnDataAck(ack, now);
+    if (sf.join && is_client_ && !sf.usable && !sf.join_failed) {
+      sf.usable = true;  // the fourth ACK of MP_JOIN
+    }
+  }
+  if (!dss.mapping) return;
+  const wire::DssMapping& m = *dss.mapping;
+  if (m.dsn_64) peer_uses_dsn64_ = true;
+  const uint64_t expected = remote_idsn_ + 1 + recv_.contiguous_end();
+  const uint64_t dsn =
+      m.dsn_64 ? m.dsn
+               : wire::ExpandDsn32(static_cast<uint32_t>(m.dsn), expected);
+  if (m.data_level_length == 0) return;  // infinite mapping: unsupported
+  if (dss.data_fin) NoteDataFin(dsn + m.data_level_length - 1);
+  const uint64_t data_length = m.data_level_length - (dss.data_fin ? 1 : 0);
+  if (m.subflow_seq == 0 || data_length == 0) return;
+  AddRxMapping(sf, m.subflow_seq - 1, dsn, data_length, m.data_level_length,
+               m.checksum);
+}
+
+void MptcpConnection::AddRxMapping(Subflow& sf, uint64_t stream_begin,
+                                   uint64_t dsn, uint64_t data_length,
+                                   uint16_t wire_length,
+                                   std::optional<uint16_t> checksum) {
+  if (stream_begin + data_length <= sf.read_offset) return;  // consumed
+  if (sf.rx.count(stream_begin)) return;  // the same mapping again
+  ++stats_.mappings_received;
+  Subflow::RxMapping mapping;
+  mapping.end = stream_begin + data_length;
+  mapping.data_offset = dsn - remote_idsn_ - 1;
+  mapping.dsn = dsn;
+  mapping.ssn = static_cast<uint32_t>(stream_begin + 1);
+  mapping.wire_length = wire_length;
+  mapping.checksum = checksum;
+  sf.rx.emplace(stream_begin, mapping);
+}
+
+void MptcpConnection::NoteDataFin(uint64_t fin_dsn) {
+  if (peer_fin_offset_) return;
+  peer_fin_offset_ = fin_dsn - remote_idsn_ - 1;
+  CheckDataFin();
+}
+
+void MptcpConnection::CheckDataFin() {
+  if (peer_fin_offset_ && !peer_fin_received_ &&
+      recv_.contiguous_end() == *peer_fin_offset_) {
+    peer_fin_received_ = true;
+    readable_pending_ = true;
+  }
+}
+
+void MptcpConnection::OnDataAck(uint64_t data_ack, Time now) {
+  peer_confirmed_ = true;
+  uint64_t offset = data_ack - local_idsn_ - 1;
+  if (close_requested_ && data_snd_nxt_ == fin_offset_ &&
+      offset == fin_offset_ + 1) {
+    fin_acked_ = true;
+    offset = fin_offset_;
+  }
+  if (offset <= data_una_ || offset > data_snd_nxt_) return;
+  send_.Release(offset);
+  data_una_ = offset;
+}
+
+// ---------------------------------------------------------------------------
+// Subflow events.
+
+void MptcpConnection::SubflowEstablished(Subflow& sf, Time now) {
+  if (sf.initial) established_ = true;
+}
+
+void MptcpConnection::SubflowReadable(Subflow& sf, Time now) {
+  tcp::TcpConnection& t = *sf.tcp;
+  if (fallback_ || !config_.enabled) {
+    while (t.readable_bytes() > 0) {
+      const uint64_t room = recv_.window_end() - recv_.contiguous_end();
+      const size_t n =
+          t.Read(absl::MakeSpan(scratch_.data(),
+                                std::min<size_t>(scratch_.size(), room)),
+                 now);
+      if (n == 0) break;
+      recv_.Insert(recv_.contiguous_end(),
+                   absl::MakeConstSpan(scratch_.data(), n));
+      readable_pending_ = true;
+    }
+    if (t.AtEndOfStream() && !peer_fin_received_) {
+      peer_fin_offset_ = recv_.contiguous_end();
+      peer_fin_received_ = true;
+      readable_pending_ = true;
+    }
+    return;
+  }
+  if (sf.pending_reset || sf.join_failed) return;
+  while (t.readable_bytes() > 0) {
+    // The mapping holding the next byte.
+    auto it = sf.rx.upper_bound(sf.read_offset);
+    if (it == sf.rx.begin()) {
+      sf.pending_reset = wire::TcpRstReason::kMptcpSpecific;  // unmapped data
+      return;
+    }
+    --it;
+    const uint64_t begin = it->first;
+    const Subflow::RxMapping m = it->second;
+    if (sf.read_offset >= m.end) {
+      sf.pending_reset = wire::TcpRstReason::kMptcpSpecific;
+      return;
+    }
+    const uint64_t skip = sf.read_offset - begin;
+    const uint64_t want = m.end - sf.read_offset;
+    const uint64_t data_end = m.data_offset + (m.end - begin);
+    if (data_end > recv_.window_end()) return;  // no room yet: back-pressure
+    size_t n;
+    if (m.checksum && checksums_) {
+      // The whole mapping is needed to check it.
+      if (skip != 0) {
+        sf.pending_reset = wire::TcpRstReason::kMptcpSpecific;
+        return;
+      }
+      if (t.readable_bytes() < want) return;
+      n = t.Read(absl::MakeSpan(scratch_.data(), want), now);
+      if (n != want ||
+          !wire::VerifyDssChecksum(m.dsn, m.ssn, m.wire_length, *m.checksum,
+                                   absl::MakeConstSpan(scratch_.data(), n))) {
+        ++stats_.checksum_failures;
+        sf.read_offset += n;
+        sf.pending_reset = wire::TcpRstReason::kMiddleboxInterference;
+        return;
+      }
+    } else {
+      n = t.Read(absl::MakeSpan(scratch_.data(),
+                                std::min<uint64_t>(want, scratch_.size())),
+                 now);
+      if (n == 0) return;
+    }
+    const uint64_t before = recv_.contiguous_end();
+    recv_.Insert(m.data_offset + skip, absl::MakeConstSpan(scratch_.data(), n));
+    sf.read_offset += n;
+    if (sf.read_offset >= m.end) sf.rx.erase(begin);
+    if (recv_.contiguous_end() > before) readable_pending_ = true;
+  }
+  CheckDataFin();
+}
+
+void MptcpConnection::SubflowClosed(Subflow& sf, Time now) {
+  sf.closed = true;
+  // Whatever the peer has not DATA_ACKed goes again on the other subflows;
+  // duplicates are harmless at the data level (the first copy wins).
+  if (mptcp_ && !closed_) {
+    for (const Subflow::Chunk& c : sf.chunks) {
+      const uint64_t end = c.data_offset + (c.end - c.begin);
+      const uint64_t begin = std::max(c.data_offset, data_una_);
+      if (end > begin) {
+        reinject_.emplace_back(begin, end);
+        stats_.bytes_reinjected += end - begin;
+      }
+    }
+  }
+  sf.chunks.clear();
+}
+
+void MptcpConnection::Fallback(Time now) {
+  fallback_ = true;
+  mptcp_ = false;
+}
+
+// ---------------------------------------------------------------------------
+// After every entry point.
+
+void MptcpConnection::AfterEvent(Time now) {
+  if (depth_ > 0) return;
+  ++depth_;
+  // Deferred resets (protocol errors seen inside engine callbacks).
+  for (auto& sf : subflows_) {
+    if (sf->pending_reset && !sf->closed) {
+      sf->rst_reason = *sf->pending_reset;
+      ++stats_.subflow_resets;
+      sf->tcp->Abort(now);
+    }
+  }
+  if (closed_ && close_reason_ == MptcpCloseReason::kFastclose) {
+    for (auto& sf : subflows_) {
+      if (!sf->closed) sf->tcp->Abort(now);
+    }
+  }
+  if (!closed_) {
+    // Drop chunks acknowledged at both levels.
+    for (auto& sf : subflows_) {
+      while (!sf->chunks.empty()) {
+        const Subflow::Chunk& c = sf->chunks.front();
+        if (c.end > sf->tcp->stats().bytes_acked ||
+            c.data_offset + (c.end - c.begin) > data_una_) {
+          break;
+        }
+        sf->chunks.pop_front();
+      }
+    }
+    Pump(now);
+    MaybeFinish(now);
+    bool all_closed = !subflows_.empty();
+    for (const auto& sf : subflows_) all_closed = all_closed && sf->closed;
+    if (all_closed && !closed_) {
+      CloseConnection(MptcpCloseReason::kSubflowsLost, now);
+    }
+  }
+  --depth_;
+
+  // Tell the application last; it may call back into us.
+  if (established_ && !established_reported_) {
+    established_reported_ = true;
+    owner_->OnEstablished(now);
+  }
+  if (readable_pending_ && !closed_reported_) {
+    readable_pending_ = false;
+    owner_->OnReadable(now);
+  }
+  if (wants_writable_ && send_.free_space() > 0 && !closed_) {
+    wants_writable_ = false;
+    owner_->OnWritable(now);
+  }
+  if (closed_ && !closed_reported_) {
+    closed_reported_ = true;
+    owner_->OnClosed(now, close_reason_);
+  }
+}
+
+void MptcpConnection::Pump(Time now) {
+  if (!established_ || aborting_ || subflows_.empty()) return;
+  if (fallback_ || !config_.enabled) {
+    Subflow& sf = *subflows_[0];
+    while (data_snd_nxt_ < send_.end_offset() && !sf.closed) {
+      const uint64_t n =
+          std::min<uint64_t>({send_.end_offset() - data_snd_nxt_,
+                              scratch_.size(), sf.tcp->send_buffer_free()});
+      if (n == 0) break;
+      send_.CopyOut(data_snd_nxt_, n, scratch_.data());
+      const size_t w =
+          sf.tcp->Write(absl::MakeConstSpan(scratch_.data(), n), now);
+      data_snd_nxt_ += w;
+      data_una_ = data_snd_nxt_;  // TCP owns reliability now
+      send_.Release(data_una_);
+      if (w < n) break;
+    }
+    if (close_requested_ && data_snd_nxt_ == fin_offset_ &&
+        !subflows_fin_sent_) {
+      subflows_fin_sent_ = true;
+      sf.tcp->Close(now);
+    }
+    return;
+  }
+  if (!peer_confirmed_ && !is_client_ && !have_remote_key_) return;
+
+  std::vector<sched::SubflowView> views;
+  for (int rounds = 0; rounds < 1024; ++rounds) {
+    // What to send: reinjections first, then new data.
+    bool reinjection = false;
+    uint64_t begin = data_snd_nxt_;
+    uint64_t end = send_.end_offset();
+    while (!reinject_.empty()) {
+      auto& [b, e] = reinject_.front();
+      b = std::max(b, data_una_);
+      if (b >= e) {
+        reinject_.pop_front();
+        continue;
+      }
+      begin = b;
+      end = e;
+      reinjection = true;
+      break;
+    }
+    if (begin >= end) break;
+    views.clear();
+    for (const auto& sf : subflows_) {
+      sched::SubflowView v;
+      v.id = sf->id;
+      v.established = sf->CanSend() && sf->sent_end == sf->written;
+      v.mss = sf->tcp->effective_mss();
+      v.cwnd_bytes = sf->tcp->congestion_control().congestion_window();
+      v.bytes_in_flight = sf->tcp->bytes_in_flight();
+      v.queued_unsent_bytes = sf->written - sf->sent_end;
+      v.srtt = sf->tcp->rtt().srtt();
+      v.rttvar = sf->tcp->rtt().rttvar();
+      views.push_back(v);
+    }
+    sched::ConnectionView cv;
+    cv.now = now;
+    cv.bytes_to_schedule = end - begin;
+    cv.max_chunk_bytes = kMaxChunk;
+    cv.send_window_bytes = reinjection ? ~uint64_t{0} : send_.capacity();
+    cv.bytes_in_flight = data_snd_nxt_ - data_una_;
+    const sched::Decision decision = scheduler_->Schedule(cv, views);
+    if (decision.action != sched::Action::kSend || decision.targets.empty()) {
+      break;
+    }
+    const sched::Target& target = decision.targets.front();
+    Subflow* sf = nullptr;
+    for (auto& s : subflows_) {
+      if (s->id == target.subflow_id) sf = s.get();
+    }
+    if (sf == nullptr || !sf->CanSend() || sf->sent_end != sf->written) break;
+    uint64_t length = std::min<uint64_t>(
+        {decision.chunk_bytes > 0 ? decision.chunk_bytes : end - begin,
+         end - begin, kMaxChunk});
+    length = std::min<uint64_t>(
+        length, std::max<uint64_t>(target.max_bytes, sf->tcp->effective_mss()));
+    if (!WriteChunk(*sf, begin, length, now)) break;
+    const uint64_t written = sf->chunks.back().end - sf->chunks.back().begin;
+    if (reinjection) {
+      reinject_.front().first += written;
+    } else {
+      data_snd_nxt_ += written;
+    }
+  }
+
+  if (close_requested_ && data_snd_nxt_ == fin_offset_ && reinject_.empty() &&
+      !subflows_fin_sent_) {
+    subflows_fin_sent_ = true;
+    for (auto& sf : subflows_) {
+      if (!sf->closed && !sf->join_failed) sf->tcp->Close(now);
+    }
+  }
+}
+
+bool MptcpConnection::WriteChunk(Subflow& sf, uint64_t offset, uint64_t length,
+                                 Time now) {
+  const uint64_t n =
+      std::min<uint64_t>({length, sf.tcp->send_buffer_free(), scratch_.size()});
+  if (n == 0) return false;
+  send_.CopyOut(offset, n, scratch_.data());
+  Subflow::Chunk chunk;
+  chunk.begin = sf.written;
+  chunk.end = sf.written + n;
+  chunk.data_offset = offset;
+  if (checksums_) {
+    const auto payload = absl::MakeConstSpan(scratch_.data(), n);
+    const uint64_t dsn = LocalDsn(offset);
+    const auto ssn = static_cast<uint32_t>(chunk.begin + 1);
+    chunk.checksum =
+        wire::DssChecksum(dsn, ssn, static_cast<uint16_t>(n), payload);
+    chunk.checksum_fin =
+        wire::DssChecksum(dsn, ssn, static_cast<uint16_t>(n + 1), payload);
+  }
+  // The mapping must exist before Write: the engine sends at once.
+  sf.chunks.push_back(chunk);
+  sf.written += n;
+  ++stats_.chunks_sent;
+  const size_t w = sf.tcp->Write(absl::MakeConstSpan(scratch_.data(), n), now);
+  return w == n;
+}
+
+void MptcpConnection::MaybeFinish(Time now) {
+  if (closed_ || !close_requested_) return;
+  if (fallback_ || !config_.enabled) {
+    const tcp::TcpState state = subflows_[0]->tcp->state();
+    fin_acked_ = subflows_fin_sent_ && (state == tcp::TcpState::kFinWait2 ||
+                                        state == tcp::TcpState::kTimeWait ||
+                                        state == tcp::TcpState::kClosed);
+  }
+  if (fin_acked_ && peer_fin_received_) {
+    CloseConnection(MptcpCloseReason::kNormal, now);
+  }
+}
+
+void MptcpConnection::CloseConnection(MptcpCloseReason reason, Time now) {
+  if (closed_) return;
+  closed_ = true;
+  close_reason_ = reason;
+}
+
+}  // namespace plait::mptcp

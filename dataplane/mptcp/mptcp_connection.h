@@ -1,0 +1,286 @@
+// One MPTCP v1 connection (RFC 8684) as pure logic: no clock, no sockets.
+//
+// Design
+// ------
+// An MptcpConnection owns its subflows. Each subflow is a tcp::TcpConnection
+// whose TcpOwner is a small adapter (Subflow) pointing back to the
+// connection; the engine knows nothing of MPTCP, the adapter adds the MPTCP
+// options to each outgoing segment (AddOptions) and reads those of each
+// accepted segment (OnIncomingSegment). All subflows send through one
+// tcp::TcpOutput: the IP packet names its 4-tuple. Incoming segments go to
+// OnSegment, which finds the subflow by 4-tuple.
+//
+// The application side mirrors TcpConnection: Write / Read / Close / Abort /
+// AtEndOfStream, and MptcpOwner hears OnEstablished / OnReadable /
+// OnWritable / OnClosed. Application callbacks and the moving of data into
+// subflows run after the subflow engine has returned (never from inside an
+// engine callback), so the engine is never re-entered through Write.
+//
+// Data level. Sending: a data-level SendBuffer whose offset k is the DSN
+// IDSN_local + 1 + k. The scheduler (dataplane/sched) picks a subflow; the
+// connection writes a *chunk* of the data-level stream into that subflow's
+// TcpConnection and records it (subflow stream offset range -> DSN). Every
+// segment carrying bytes of a chunk carries the chunk's DSS mapping (64-bit
+// DSN, relative subflow seq = stream offset + 1, data-level length = chunk
+// length, checksum over the whole chunk when negotiated), so a mapping never
+// depends on how the engine cuts segments (it may shrink a payload after
+// AddOptions to make room for options). A new chunk is written to a subflow
+// only once the subflow has sent all earlier bytes at least once: the engine
+// never merges segments, so no segment (and no retransmission) crosses two
+// chunks. Chunks are at most 65534 bytes (room for a DATA_FIN in the length).
+// Receiving: OnIncomingSegment records the peer's mappings per subflow
+// (stream offset -> DSN); when the subflow is readable its in-order bytes are
+// read and placed into a data-level ReceiveBuffer (offset = DSN -
+// IDSN_remote - 1), mapping by mapping; with checksums a mapping is placed
+// only when all its bytes are there and its checksum verifies. In-order data
+// without a mapping, or a bad checksum, resets that subflow with MP_TCPRST.
+// Every segment after the handshake carries a DATA_ACK (64-bit once the peer
+// used 64-bit DSNs); a DATA_ACK from the peer frees the data-level send
+// buffer. Flow control at the data level is by back-pressure: bytes are not
+// taken from a subflow while the data-level receive buffer has no room for
+// them, so the subflow's own window closes.
+//
+// Handshake (initial subflow): SYN MP_CAPABLE (H, plus A when checksums are
+// configured), SYN/ACK with the server's key, third ACK with both keys, and
+// the client's first data chunk with MP_CAPABLE + data-level length (+
+// checksum) until the peer's first DATA_ACK. A SYN/ACK (or SYN) without a
+// valid MP_CAPABLE means plain TCP: no options, bytes go straight through the
+// same data-level buffers.
+//
+// Closing. Close() fixes the DATA_FIN at the end of the data-level stream;
+// once every byte has been handed to a subflow, the subflows are half-closed
+// and the DATA_FIN (DSS F) rides on their FIN segments, as Linux sends it
+// (mptcp_write_data_fin): the engine retransmits a FIN until acknowledged,
+// which makes the DATA_FIN reliable without an owner-driven pure ACK. It is
+// also attached to the mapping of the last chunk. The connection is closed
+// when our DATA_FIN is DATA_ACKed (fin + 1) and the peer's DATA_FIN has
+// arrived with all data before it. Abort() sends RST + MP_FASTCLOSE on every
+// subflow; a valid MP_FASTCLOSE received resets every subflow and closes.
+//
+// MP_JOIN: the client opens additional subflows with AddSubflow (SYN with the
+// peer's token and a nonce; SYN/ACK truncated HMAC verified; third ACK with
+// the 160-bit HMAC). The server finds the connection by token through
+// MptcpConnection::HandleJoinSyn's lookup; an unknown token or a bad HMAC is
+// answered with RST + MP_TCPRST (reason 1) and nothing is kept. A joined
+// subflow carries no data until the peer's fourth ACK (a DATA_ACK on the
+// subflow) on the client, and until the third ACK's HMAC verifies on the
+// server. When a subflow fails, its chunks that are not DATA_ACKed are
+// reinjected on the others.
+#ifndef PLAIT_DATAPLANE_MPTCP_MPTCP_CONNECTION_H_
+#define PLAIT_DATAPLANE_MPTCP_MPTCP_CONNECTION_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "dataplane/base/time.h"
+#include "dataplane/sched/scheduler.h"
+#include "dataplane/tcp/receive_buffer.h"
+#include "dataplane/tcp/send_buffer.h"
+#include "dataplane/tcp/tcp_connection.h"
+#include "dataplane/tcp/tcp_owner.h"
+#include "dataplane/wire/mptcp_option.h"
+#include "dataplane/wire/segment.h"
+
+namespace plait::mptcp {
+
+struct MptcpConfig {
+  tcp::TcpConfig tcp;  // for every subflow
+  // False: plain TCP (a host that does not speak MPTCP).
+  bool enabled = true;
+  // Ask for DSS checksums (MP_CAPABLE flag A).
+  bool checksums = false;
+  size_t send_buffer_bytes = 1 << 20;
+  size_t receive_buffer_bytes = 1 << 20;
+  std::string scheduler = "minrtt";
+  // Draws this side's key; empty means crypto::GenerateUniqueKey. Tests
+  // inject a deterministic source.
+  std::function<uint64_t()> key_source;
+  // Draws MP_JOIN nonces; empty means a fixed sequence derived from the key.
+  std::function<uint32_t()> nonce_source;
+};
+
+enum class MptcpCloseReason {
+  kNormal,        // both DATA_FINs acknowledged
+  kFastclose,     // the peer sent MP_FASTCLOSE
+  kAborted,       // Abort() was called
+  kSubflowsLost,  // every subflow closed before the data level did
+};
+const char* MptcpCloseReasonName(MptcpCloseReason reason);
+
+class MptcpOwner {
+ public:
+  virtual ~MptcpOwner() = default;
+  virtual void OnEstablished(Time now) {}
+  virtual void OnReadable(Time now) {}
+  virtual void OnWritable(Time now) {}
+  virtual void OnClosed(Time now, MptcpCloseReason reason) {}
+};
+
+struct MptcpStats {
+  uint64_t chunks_sent = 0;
+  uint64_t bytes_reinjected = 0;
+  uint64_t mappings_received = 0;
+  uint64_t checksum_failures = 0;
+  uint64_t subflow_resets = 0;  // subflows we reset for protocol errors
+  uint64_t joins_refused = 0;
+};
+
+class MptcpConnection {
+ public:
+  MptcpConnection(const MptcpConfig& config, MptcpOwner* owner,
+                  tcp::TcpOutput* output);
+  ~MptcpConnection();
+  MptcpConnection(const MptcpConnection&) = delete;
+  MptcpConnection& operator=(const MptcpConnection&) = delete;
+
+  // Active open of the initial subflow.
+  void Connect(const tcp::TcpEndpoints& endpoints, uint32_t isn, Time now);
+  // Passive open: `syn` arrived at a listener.
+  void AcceptSyn(const tcp::TcpEndpoints& endpoints, uint32_t isn,
+                 const wire::Segment& syn, Time now);
+  // Opens an additional subflow with MP_JOIN (client side, once
+  // established). Returns false if the connection cannot add one.
+  bool AddSubflow(const tcp::TcpEndpoints& endpoints, uint32_t isn, Time now);
+
+  // A segment whose 4-tuple belongs to one of this connection's subflows.
+  // Returns false if no subflow matches.
+  bool OnSegment(const wire::Segment& segment, Time now);
+  // Server side of MP_JOIN: a SYN carrying MP_JOIN arrived at a listener.
+  // `lookup` finds the connection by the token; if there is none, or the
+  // connection refuses, an RST with MP_TCPRST goes to `output` and false is
+  // returned.
+  static bool HandleJoinSyn(
+      const wire::Segment& syn, uint32_t isn, Time now,
+      const std::function<MptcpConnection*(uint32_t token)>& lookup,
+      tcp::TcpOutput* output);
+
+  void OnTimer(Time now);
+  Time next_deadline() const;
+
+  size_t Write(absl::Span<const uint8_t> data, Time now);
+  size_t Read(absl::Span<uint8_t> out, Time now);
+  bool AtEndOfStream() const;
+  size_t readable_bytes() const { return recv_.readable(); }
+  void Close(Time now);
+  void Abort(Time now);
+
+  bool established() const { return established_; }
+  bool closed() const { return closed_; }
+  // The initial subflow fell back to plain TCP.
+  bool fallback() const { return fallback_; }
+  bool checksums_enabled() const { return checksums_; }
+  uint64_t local_key() const { return local_key_; }
+  uint64_t remote_key() const { return remote_key_; }
+  uint32_t local_token() const { return local_token_; }
+  size_t subflow_count() const { return subflows_.size(); }
+  // Subflows that can still carry data.
+  size_t active_subflows() const;
+  const tcp::TcpConnection& subflow(size_t i) const;
+  // Resets subflow `i` (as if it failed); the connection carries on.
+  void ResetSubflow(size_t i, Time now);
+  const MptcpStats& stats() const { return stats_; }
+
+ private:
+  struct Subflow;
+  friend struct Subflow;
+
+  Subflow* NewSubflow(const tcp::TcpEndpoints& endpoints, uint32_t isn,
+                      bool initial);
+  bool AcceptJoin(const wire::Segment& syn, uint32_t isn, Time now);
+  void DrawKey();
+  uint64_t DataAckValue() const;
+  uint64_t LocalDsn(uint64_t offset) const { return local_idsn_ + 1 + offset; }
+
+  // Subflow events.
+  void SubflowAddOptions(Subflow& sf, const tcp::OutgoingSegment& segment,
+                         wire::OptionWriter& writer);
+  void SubflowSegmentSent(Subflow& sf, const tcp::OutgoingSegment& segment);
+  void SubflowIncoming(Subflow& sf, const wire::Segment& segment, Time now);
+  void SubflowEstablished(Subflow& sf, Time now);
+  void SubflowReadable(Subflow& sf, Time now);
+  void SubflowClosed(Subflow& sf, Time now);
+
+  void ProcessDss(Subflow& sf, const wire::Dss& dss, Time now);
+  void OnDataAck(uint64_t data_ack, Time now);
+  // `data_length` bytes of the subflow stream from `stream_begin` carry DSNs
+  // from `dsn`; `wire_length` is the mapping's length on the wire (with a
+  // DATA_FIN, one more), which the checksum covers.
+  void AddRxMapping(Subflow& sf, uint64_t stream_begin, uint64_t dsn,
+                    uint64_t data_length, uint16_t wire_length,
+                    std::optional<uint16_t> checksum);
+  void NoteDataFin(uint64_t fin_dsn);
+  void CheckDataFin();
+  void Fallback(Time now);
+  void ResetWithReason(Subflow& sf, wire::TcpRstReason reason, Time now);
+
+  // Runs after every entry point: moves data into subflows, closes, and
+  // tells the application.
+  void AfterEvent(Time now);
+  void Pump(Time now);
+  bool WriteChunk(Subflow& sf, uint64_t offset, uint64_t length, Time now);
+  void MaybeFinish(Time now);
+  void CloseConnection(MptcpCloseReason reason, Time now);
+
+  MptcpConfig config_;
+  MptcpOwner* owner_;
+  tcp::TcpOutput* output_;
+  std::unique_ptr<sched::Scheduler> scheduler_;
+  std::vector<std::unique_ptr<Subflow>> subflows_;
+  uint32_t next_subflow_id_ = 0;
+  bool is_client_ = false;
+  int depth_ = 0;  // nesting of entry points
+
+  // Keys.
+  uint64_t local_key_ = 0;
+  uint64_t remote_key_ = 0;
+  bool have_remote_key_ = false;
+  uint32_t local_token_ = 0;
+  uint32_t remote_token_ = 0;
+  uint64_t local_idsn_ = 0;
+  uint64_t remote_idsn_ = 0;
+  bool checksums_ = false;
+  bool fallback_ = false;
+  bool mptcp_ = false;  // options are in use (not fallen back, not plain)
+  // Client: the peer showed it has our key (a DATA_ACK arrived).
+  bool peer_confirmed_ = false;
+  bool peer_uses_dsn64_ = false;
+
+  // Data level, sending (offsets from IDSN_local + 1).
+  tcp::SendBuffer send_;
+  uint64_t data_snd_nxt_ = 0;  // next offset not yet given to any subflow
+  uint64_t data_una_ = 0;      // offset DATA_ACKed
+  std::deque<std::pair<uint64_t, uint64_t>> reinject_;  // [begin, end)
+  bool close_requested_ = false;
+  uint64_t fin_offset_ = 0;
+  bool subflows_fin_sent_ = false;
+  bool fin_acked_ = false;
+  bool wants_writable_ = false;
+
+  // Data level, receiving (offsets from IDSN_remote + 1).
+  tcp::ReceiveBuffer recv_;
+  std::optional<uint64_t> peer_fin_offset_;
+  bool peer_fin_received_ = false;
+  std::vector<uint8_t> scratch_;
+
+  // Lifecycle.
+  bool established_ = false;
+  bool established_reported_ = false;
+  bool readable_pending_ = false;
+  bool aborting_ = false;
+  bool closed_ = false;
+  bool closed_reported_ = false;
+  MptcpCloseReason close_reason_ = MptcpCloseReason::kNormal;
+  MptcpStats stats_;
+};
+
+}  // namespace plait::mptcp
+
+#endif  // PLAIT_DATAPLANE_MPTCP_MPTCP_CONNECTION_H_

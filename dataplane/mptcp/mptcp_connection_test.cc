@@ -1,0 +1,462 @@
+#include "dataplane/mptcp/mptcp_connection.h"
+
+#include <optional>
+#include <vector>
+
+#include "dataplane/crypto/keys.h"
+#include "dataplane/mptcp/testing/mptcp_loopback.h"
+#include "dataplane/wire/mptcp_option.h"
+#include "dataplane/wire/segment.h"
+#include "dataplane/wire/tcp_header.h"
+#include "gtest/gtest.h"
+
+namespace plait::mptcp {
+namespace {
+
+using mptcp_testing::MptcpLoopback;
+using mptcp_testing::Pattern;
+using wire::TcpHeader;
+
+constexpr uint64_t kClientKey = 0x0123456789abcdef;
+constexpr uint64_t kServerKey = 0xfedcba9876543210;
+
+wire::Segment Parse(const MptcpLoopback::Packet& p) {
+  auto s = wire::ParseSegment(p.bytes);
+  EXPECT_TRUE(s.ok());
+  return *s;
+}
+
+template <typename T>
+std::optional<T> FindOption(const wire::Segment& s) {
+  for (const auto& o : s.mptcp_options()) {
+    if (const T* t = std::get_if<T>(&o)) return *t;
+  }
+  return std::nullopt;
+}
+
+bool BothEstablished(MptcpLoopback& loop) {
+  return loop.apps[0].established && loop.server && loop.apps[1].established;
+}
+
+// Runs the handshake and a few bytes each way so that both sides are fully
+// established (the client has seen a DATA_ACK).
+void Open(MptcpLoopback& loop) {
+  loop.Connect();
+  ASSERT_TRUE(loop.RunUntil([&] { return BothEstablished(loop); }, Seconds(5)));
+}
+
+void TransferBothWays(MptcpLoopback& loop, size_t up, size_t down,
+                      Duration limit = Seconds(120)) {
+  const auto a = Pattern(up, 1);
+  const auto b = Pattern(down, 2);
+  loop.apps[0].received.clear();
+  loop.apps[1].received.clear();
+  size_t sent[2] = {0, 0};
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        const std::vector<uint8_t>* data[2] = {&a, &b};
+        for (int i = 0; i < 2; ++i) {
+          MptcpConnection* c = loop.host(i);
+          if (c != nullptr && sent[i] < data[i]->size()) {
+            sent[i] += c->Write(absl::MakeConstSpan(*data[i]).subspan(sent[i]),
+                                loop.now);
+          }
+        }
+        return loop.apps[1].received.size() == a.size() &&
+               loop.apps[0].received.size() == b.size();
+      },
+      limit))
+      << "sent " << sent[0] << "/" << sent[1] << " received "
+      << loop.apps[1].received.size() << "/" << loop.apps[0].received.size()
+      << " subflows " << loop.client->subflow_count() << " active "
+      << loop.client->active_subflows() << "/" << loop.server->active_subflows()
+      << " client readable " << loop.client->readable_bytes()
+      << " sf0 readable " << loop.client->subflow(0).readable_bytes()
+      << " server sf0 readable " << loop.server->subflow(0).readable_bytes()
+      << " resets " << loop.client->stats().subflow_resets << "/"
+      << loop.server->stats().subflow_resets;
+  EXPECT_TRUE(loop.apps[1].received == a) << "client -> server bytes differ";
+  EXPECT_TRUE(loop.apps[0].received == b) << "server -> client bytes differ";
+}
+
+TEST(MptcpConnectionTest, HandshakeCarriesMpCapableV1) {
+  MptcpLoopback loop(MptcpConfig{}, MptcpConfig{});
+  loop.record = true;
+  Open(loop);
+  ASSERT_GE(loop.log.size(), 3u);
+
+  const wire::Segment syn = Parse(loop.log[0]);
+  ASSERT_TRUE(syn.tcp.has(TcpHeader::kSyn));
+  auto mpc = FindOption<wire::MpCapable>(syn);
+  ASSERT_TRUE(mpc.has_value());
+  EXPECT_EQ(*mpc, wire::MpCapable::Syn(wire::kMpcFlagH));
+
+  const wire::Segment syn_ack = Parse(loop.log[1]);
+  ASSERT_TRUE(syn_ack.tcp.has(TcpHeader::kSyn | TcpHeader::kAck));
+  mpc = FindOption<wire::MpCapable>(syn_ack);
+  ASSERT_TRUE(mpc.has_value());
+  EXPECT_EQ(*mpc, wire::MpCapable::SynAck(wire::kMpcFlagH, kServerKey));
+
+  const wire::Segment third = Parse(loop.log[2]);
+  EXPECT_FALSE(third.tcp.has(TcpHeader::kSyn));
+  mpc = FindOption<wire::MpCapable>(third);
+  ASSERT_TRUE(mpc.has_value());
+  EXPECT_EQ(*mpc,
+            wire::MpCapable::Ack(wire::kMpcFlagH, kClientKey, kServerKey));
+
+  EXPECT_FALSE(loop.client->fallback());
+  EXPECT_FALSE(loop.server->fallback());
+  EXPECT_EQ(loop.client->remote_key(), kServerKey);
+  EXPECT_EQ(loop.server->remote_key(), kClientKey);
+  EXPECT_FALSE(loop.client->checksums_enabled());
+}
+
+TEST(MptcpConnectionTest, FirstDataCarriesMpCapableThenDss) {
+  MptcpLoopback loop(MptcpConfig{}, MptcpConfig{});
+  loop.record = true;
+  Open(loop);
+  TransferBothWays(loop, 5000, 0);
+  // The client's first data segment: MP_CAPABLE with both keys and a length.
+  bool saw_mpc_data = false;
+  bool saw_dss_ack = false;
+  for (const auto& p : loop.log) {
+    const wire::Segment s = Parse(p);
+    if (p.from == 0 && !s.tcp.payload.empty() && !saw_mpc_data) {
+      auto mpc = FindOption<wire::MpCapable>(s);
+      ASSERT_TRUE(mpc.has_value());
+      EXPECT_EQ(mpc->sender_key, kClientKey);
+      EXPECT_EQ(mpc->receiver_key, kServerKey);
+      ASSERT_TRUE(mpc->data_level_length.has_value());
+      EXPECT_GE(*mpc->data_level_length, s.tcp.payload.size());
+      EXPECT_FALSE(mpc->checksum.has_value());
+      saw_mpc_data = true;
+    }
+    if (p.from == 1) {
+      if (auto dss = FindOption<wire::Dss>(s); dss && dss->data_ack) {
+        saw_dss_ack = true;
+      }
+    }
+  }
+  EXPECT_TRUE(saw_mpc_data);
+  EXPECT_TRUE(saw_dss_ack);
+}
+
+TEST(MptcpConnectionTest, TransfersMegabytesBothWays) {
+  MptcpLoopback loop(MptcpConfig{}, MptcpConfig{});
+  Open(loop);
+  TransferBothWays(loop, 4 << 20, 3 << 20);
+  EXPECT_EQ(loop.server->stats().checksum_failures, 0u);
+  EXPECT_EQ(loop.client->stats().subflow_resets, 0u);
+  EXPECT_EQ(loop.server->stats().subflow_resets, 0u);
+}
+
+TEST(MptcpConnectionTest, TransfersWithLossAndMappingsStayExact) {
+  MptcpLoopback loop(MptcpConfig{}, MptcpConfig{});
+  int n = 0;
+  loop.filter = [&](const MptcpLoopback::Packet&, const wire::Segment& s) {
+    return s.tcp.payload.empty() || ++n % 37 != 0;  // drop some data
+  };
+  Open(loop);
+  TransferBothWays(loop, 2 << 20, 1 << 20);
+}
+
+TEST(MptcpConnectionTest, FallsBackToTcpWhenServerDoesNotSpeakMptcp) {
+  MptcpConfig server;
+  server.enabled = false;
+  MptcpLoopback loop(MptcpConfig{}, server);
+  loop.record = true;
+  Open(loop);
+  EXPECT_TRUE(loop.client->fallback());
+  const wire::Segment syn_ack = Parse(loop.log[1]);
+  EXPECT_EQ(syn_ack.mptcp_count, 0);
+  TransferBothWays(loop, 1 << 20, 300000);
+  for (size_t i = 1; i < loop.log.size(); ++i) {
+    EXPECT_EQ(Parse(loop.log[i]).mptcp_count, 0) << "packet " << i;
+  }
+  // Close still works as plain TCP.
+  loop.client->Close(loop.now);
+  ASSERT_TRUE(
+      loop.RunUntil([&] { return loop.apps[1].end_of_stream; }, Seconds(5)));
+  loop.server->Close(loop.now);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.apps[0].closed && loop.apps[1].closed; }, Seconds(5)));
+  EXPECT_EQ(loop.apps[0].close_reason, MptcpCloseReason::kNormal);
+}
+
+TEST(MptcpConnectionTest, DataFinClosesTheConnection) {
+  MptcpLoopback loop(MptcpConfig{}, MptcpConfig{});
+  loop.record = true;
+  Open(loop);
+  TransferBothWays(loop, 100000, 50000);
+  loop.client->Close(loop.now);
+  ASSERT_TRUE(
+      loop.RunUntil([&] { return loop.apps[1].end_of_stream; }, Seconds(5)));
+  EXPECT_FALSE(loop.apps[0].closed);
+  loop.server->Close(loop.now);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.apps[0].closed && loop.apps[1].closed; }, Seconds(5)));
+  EXPECT_EQ(loop.apps[0].close_reason, MptcpCloseReason::kNormal);
+  EXPECT_EQ(loop.apps[1].close_reason, MptcpCloseReason::kNormal);
+  EXPECT_TRUE(loop.apps[0].end_of_stream);
+
+  // The client's DATA_FIN sits right after its 100000 bytes, and the server
+  // acknowledged it with DATA_ACK = DATA_FIN + 1.
+  const uint64_t client_fin =
+      crypto::DeriveFromKey(kClientKey).idsn + 1 + 100000;
+  bool fin_sent = false;
+  bool fin_acked = false;
+  for (const auto& p : loop.log) {
+    const wire::Segment s = Parse(p);
+    auto dss = FindOption<wire::Dss>(s);
+    if (!dss) continue;
+    if (p.from == 0 && dss->data_fin) {
+      ASSERT_TRUE(dss->mapping.has_value());
+      EXPECT_EQ(dss->mapping->dsn + dss->mapping->data_level_length - 1,
+                client_fin);
+      fin_sent = true;
+    }
+    if (p.from == 1 && dss->data_ack && *dss->data_ack == client_fin + 1) {
+      fin_acked = true;
+    }
+  }
+  EXPECT_TRUE(fin_sent);
+  EXPECT_TRUE(fin_acked);
+}
+
+TEST(MptcpConnectionTest, CloseRightAfterSmallWrite) {
+  MptcpLoopback loop(MptcpConfig{}, MptcpConfig{});
+  loop.Connect();
+  const auto data = Pattern(3000);
+  ASSERT_EQ(loop.client->Write(data, loop.now), data.size());
+  loop.client->Close(loop.now);
+  ASSERT_TRUE(
+      loop.RunUntil([&] { return loop.apps[1].end_of_stream; }, Seconds(5)));
+  EXPECT_TRUE(loop.apps[1].received == data);
+  loop.server->Close(loop.now);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.apps[0].closed && loop.apps[1].closed; }, Seconds(5)));
+}
+
+TEST(MptcpConnectionTest, ChecksumsNegotiatedAndVerified) {
+  MptcpConfig client;
+  client.checksums = true;
+  MptcpLoopback loop(client, MptcpConfig{});
+  loop.record = true;
+  Open(loop);
+  EXPECT_TRUE(loop.client->checksums_enabled());
+  EXPECT_TRUE(loop.server->checksums_enabled());
+  auto mpc = FindOption<wire::MpCapable>(Parse(loop.log[0]));
+  ASSERT_TRUE(mpc.has_value());
+  EXPECT_EQ(mpc->flags, wire::kMpcFlagH | wire::kMpcFlagA);
+  mpc = FindOption<wire::MpCapable>(Parse(loop.log[1]));
+  ASSERT_TRUE(mpc.has_value());
+  EXPECT_EQ(mpc->flags, wire::kMpcFlagH | wire::kMpcFlagA);
+  TransferBothWays(loop, 1 << 20, 1 << 20);
+  EXPECT_EQ(loop.client->stats().checksum_failures, 0u);
+  EXPECT_EQ(loop.server->stats().checksum_failures, 0u);
+  bool checksummed = false;
+  for (const auto& p : loop.log) {
+    auto dss = FindOption<wire::Dss>(Parse(p));
+    if (dss && dss->mapping) {
+      EXPECT_TRUE(dss->mapping->checksum.has_value());
+      checksummed = true;
+    }
+  }
+  EXPECT_TRUE(checksummed);
+}
+
+TEST(MptcpConnectionTest, CorruptedPayloadFailsTheChecksum) {
+  MptcpConfig client;
+  client.checksums = true;
+  MptcpLoopback loop(client, MptcpConfig{});
+  Open(loop);
+  TransferBothWays(loop, 20000, 0);
+  // A middlebox rewrites one payload byte and fixes the TCP checksum.
+  bool done = false;
+  loop.mutate = [&](int from, std::vector<uint8_t>& bytes) {
+    if (from != 0 || done || bytes.size() < 200) return;
+    done = true;
+    bytes.back() ^= 0xff;
+    const auto s = *wire::ParseSegment(bytes);
+    ASSERT_TRUE(wire::FillTcpChecksum(s.ip.src, s.ip.dst,
+                                      absl::MakeSpan(bytes).subspan(20))
+                    .ok());
+  };
+  const auto data = Pattern(10000);
+  loop.client->Write(data, loop.now);
+  loop.RunUntil([&] { return loop.server->stats().checksum_failures > 0; },
+                Seconds(5));
+  EXPECT_EQ(loop.server->stats().checksum_failures, 1u);
+  EXPECT_EQ(loop.apps[1].received.size(), 20000u);  // nothing bad delivered
+}
+
+TEST(MptcpConnectionTest, AbortSendsFastclose) {
+  MptcpLoopback loop(MptcpConfig{}, MptcpConfig{});
+  loop.record = true;
+  Open(loop);
+  TransferBothWays(loop, 10000, 10000);
+  loop.client->Abort(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.apps[1].closed; }, Seconds(1)));
+  EXPECT_EQ(loop.apps[0].close_reason, MptcpCloseReason::kAborted);
+  EXPECT_EQ(loop.apps[1].close_reason, MptcpCloseReason::kFastclose);
+  const wire::Segment rst = Parse(loop.log.back());
+  EXPECT_TRUE(rst.tcp.has(TcpHeader::kRst));
+  auto fc = FindOption<wire::MpFastclose>(rst);
+  ASSERT_TRUE(fc.has_value());
+  EXPECT_EQ(fc->receiver_key, kServerKey);
+}
+
+// --- MP_JOIN -------------------------------------------------------------
+
+TEST(MptcpConnectionTest, JoinOpensASecondSubflowThatCarriesData) {
+  MptcpConfig config;
+  config.scheduler = "roundrobin";
+  MptcpLoopback loop(config, config, {Milliseconds(10), Milliseconds(15)});
+  loop.record = true;
+  Open(loop);
+  TransferBothWays(loop, 1000, 1000);
+  ASSERT_TRUE(loop.Join(1));
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.server->subflow_count() == 2; },
+                            Seconds(1)));
+  // The MP_JOIN SYN names the server's token.
+  bool saw_join = false;
+  for (const auto& p : loop.log) {
+    if (p.path != 1) continue;
+    if (auto join = FindOption<wire::MpJoinSyn>(Parse(p))) {
+      EXPECT_EQ(join->token, crypto::DeriveFromKey(kServerKey).token);
+      saw_join = true;
+    }
+  }
+  EXPECT_TRUE(saw_join);
+  TransferBothWays(loop, 4 << 20, 4 << 20);
+  EXPECT_EQ(loop.client->active_subflows(), 2u);
+  for (int host = 0; host < 2; ++host) {
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_GT(loop.host(host)->subflow(i).stats().bytes_sent, 100000u)
+          << "host " << host << " subflow " << i;
+    }
+  }
+}
+
+TEST(MptcpConnectionTest, JoinWithUnknownTokenIsRefused) {
+  MptcpLoopback loop(MptcpConfig{}, MptcpConfig{},
+                     {Milliseconds(10), Milliseconds(10)});
+  loop.record = true;
+  Open(loop);
+  TransferBothWays(loop, 1000, 1000);
+  // The server forgets the connection: its token is unknown.
+  std::unique_ptr<MptcpConnection> server = std::move(loop.server);
+  ASSERT_TRUE(loop.Join(1));
+  loop.RunUntil([&] { return loop.joins_refused > 0; }, Seconds(1));
+  loop.server = std::move(server);
+  EXPECT_EQ(loop.joins_refused, 1);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.client->subflow(1).state() == tcp::TcpState::kClosed; },
+      Seconds(1)));
+  const wire::Segment rst = Parse(loop.log.back());
+  ASSERT_TRUE(rst.tcp.has(TcpHeader::kRst));
+  auto reason = FindOption<wire::MpTcpRst>(rst);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_EQ(reason->reason,
+            static_cast<uint8_t>(wire::TcpRstReason::kMptcpSpecific));
+  EXPECT_EQ(loop.server->subflow_count(), 1u);
+  TransferBothWays(loop, 100000, 100000);  // the connection carries on
+}
+
+TEST(MptcpConnectionTest, JoinWithBadHmacIsReset) {
+  MptcpLoopback loop(MptcpConfig{}, MptcpConfig{},
+                     {Milliseconds(10), Milliseconds(10)});
+  loop.record = true;
+  Open(loop);
+  TransferBothWays(loop, 1000, 1000);
+  // Flip a bit of the 160-bit HMAC in the client's MP_JOIN third ACK.
+  loop.mutate = [&](int from, std::vector<uint8_t>& bytes) {
+    const auto s = *wire::ParseSegment(bytes);
+    if (from != 0 || !FindOption<wire::MpJoinAck>(s)) return;
+    for (size_t i = 20; i + 24 <= bytes.size(); ++i) {
+      if (bytes[i] == 30 && bytes[i + 1] == 24 && (bytes[i + 2] >> 4) == 1) {
+        bytes[i + 23] ^= 1;
+        break;
+      }
+    }
+    ASSERT_TRUE(wire::FillTcpChecksum(s.ip.src, s.ip.dst,
+                                      absl::MakeSpan(bytes).subspan(20))
+                    .ok());
+  };
+  ASSERT_TRUE(loop.Join(1));
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        return loop.server->subflow_count() == 2 &&
+               loop.server->subflow(1).state() == tcp::TcpState::kClosed &&
+               loop.client->subflow(1).state() == tcp::TcpState::kClosed;
+      },
+      Seconds(2)));
+  EXPECT_EQ(loop.server->stats().joins_refused, 1u);
+  bool saw_reset = false;
+  for (const auto& p : loop.log) {
+    const wire::Segment s = Parse(p);
+    if (p.from == 1 && p.path == 1 && s.tcp.has(TcpHeader::kRst)) {
+      auto reason = FindOption<wire::MpTcpRst>(s);
+      ASSERT_TRUE(reason.has_value());
+      EXPECT_EQ(reason->reason, 1);
+      saw_reset = true;
+    }
+  }
+  EXPECT_TRUE(saw_reset);
+  loop.mutate = nullptr;
+  TransferBothWays(loop, 100000, 100000);
+  EXPECT_FALSE(loop.apps[0].closed);
+}
+
+TEST(MptcpConnectionTest, SubflowKilledMidTransferLosesNothing) {
+  MptcpConfig config;
+  config.scheduler = "roundrobin";
+  MptcpLoopback loop(config, config, {Milliseconds(10), Milliseconds(10)});
+  Open(loop);
+  TransferBothWays(loop, 1000, 1000);
+  ASSERT_TRUE(loop.Join(1));
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.server->subflow_count() == 2; },
+                            Seconds(1)));
+  // The client may use the joined subflow once the server's fourth ACK (a
+  // DATA_ACK on it) arrives, which comes with the server's data there.
+  TransferBothWays(loop, 1 << 20, 1 << 20);
+  ASSERT_EQ(loop.client->active_subflows(), 2u);
+
+  // 3 MB each way; after 1 MB has arrived, path 1 goes dark and both ends
+  // reset their subflow on it.
+  const auto a = Pattern(3 << 20, 7);
+  const auto b = Pattern(3 << 20, 8);
+  loop.apps[0].received.clear();
+  loop.apps[1].received.clear();
+  size_t sent[2] = {0, 0};
+  bool killed = false;
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        const std::vector<uint8_t>* data[2] = {&a, &b};
+        for (int i = 0; i < 2; ++i) {
+          if (sent[i] < data[i]->size()) {
+            sent[i] += loop.host(i)->Write(
+                absl::MakeConstSpan(*data[i]).subspan(sent[i]), loop.now);
+          }
+        }
+        if (!killed && loop.apps[1].received.size() > (1u << 20)) {
+          killed = true;
+          loop.paths[1].down = true;
+          loop.client->ResetSubflow(1, loop.now);
+          loop.server->ResetSubflow(1, loop.now);
+        }
+        return loop.apps[1].received.size() >= a.size() &&
+               loop.apps[0].received.size() >= b.size();
+      },
+      Seconds(120)));
+  EXPECT_TRUE(killed);
+  EXPECT_TRUE(loop.apps[1].received == a);
+  EXPECT_TRUE(loop.apps[0].received == b);
+  EXPECT_EQ(loop.client->active_subflows(), 1u);
+  EXPECT_GT(loop.client->stats().bytes_reinjected +
+                loop.server->stats().bytes_reinjected,
+            0u);
+}
+
+}  // namespace
+}  // namespace plait::mptcp

@@ -84,8 +84,9 @@ TEST(InternetChecksumTest, MatchesTheDefinitionForRandomData) {
     parts.Add(absl::MakeConstSpan(data).subspan(0, cut));
     parts.AddU16(0);  // zero words change nothing
     parts.Add(absl::MakeConstSpan(data).subspan(cut));
-    if (cut % 2 == 0)
+    if (cut % 2 == 0) {
       ASSERT_EQ(parts.Finish(), expected) << "length " << length;
+    }
   }
 }
 

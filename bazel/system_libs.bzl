@@ -24,6 +24,7 @@ _LIBRARIES = {
     "grpc": ["grpc++", "protobuf"],
     "gtest": ["gtest_main", "gmock"],
     "gtest_no_main": ["gtest", "gmock"],
+    "json": ["nlohmann_json"],
     "prometheus": ["prometheus-cpp-pull", "prometheus-cpp-core"],
 }
 

@@ -1,35 +1,20 @@
 #include "sim/report.h"
 
 #include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
 
 namespace plait::sim {
 namespace {
 
 double Ms(Duration d) { return ToSeconds(d) * 1000; }
 
-std::string Quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-std::string Num(double v) { return absl::StrFormat("%.6f", v); }
+// Rounded to 6 decimals (microseconds, or millionths of a rate), so that the
+// report stays short and readable; the shortest form of the result is printed.
+double Num(double v) { return std::round(v * 1e6) / 1e6; }
 
 }  // namespace
 
@@ -44,8 +29,9 @@ RttSummary SummarizeRtt(std::vector<Duration> samples) {
   for (Duration d : samples) total += Ms(d);
   s.mean_ms = total / samples.size();
   auto percentile = [&](double p) {
-    const size_t index = std::min(
-        samples.size() - 1, static_cast<size_t>(p * (samples.size() - 1) + 0.5));
+    const size_t index =
+        std::min(samples.size() - 1,
+                 static_cast<size_t>(p * (samples.size() - 1) + 0.5));
     return Ms(samples[index]);
   };
   s.p50_ms = percentile(0.50);
@@ -54,62 +40,69 @@ RttSummary SummarizeRtt(std::vector<Duration> samples) {
 }
 
 std::string ScenarioReport::ToJson() const {
-  std::vector<std::string> flow_texts;
+  using ::nlohmann::ordered_json;
+  ordered_json flow_list = ordered_json::array();
   for (const FlowReport& f : flows) {
-    flow_texts.push_back(absl::StrCat(
-        "    {\"name\": ", Quote(f.name), ", \"start_s\": ", Num(f.start_s),
-        ", \"bytes_sent\": ", f.bytes_sent,
-        ", \"bytes_delivered\": ", f.bytes_delivered,
-        ", \"intact\": ", f.intact ? "true" : "false",
-        ", \"prefix_intact\": ", f.prefix_intact ? "true" : "false",
-        ", \"completed\": ", f.completed ? "true" : "false",
-        ", \"completion_time_s\": ", Num(f.completion_time_s),
-        ", \"goodput_mbps\": ", Num(f.goodput_mbps),
-        ", \"sender_end\": ", Quote(f.sender_end),
-        ", \"receiver_end\": ", Quote(f.receiver_end),
-        ", \"segments_sent\": ", f.segments_sent,
-        ", \"segments_retransmitted\": ", f.segments_retransmitted,
-        ", \"bytes_retransmitted\": ", f.bytes_retransmitted,
-        ", \"rto_count\": ", f.rto_count,
-        ", \"fast_recoveries\": ", f.fast_recoveries,
-        ", \"receiver_dropped_segments\": ", f.receiver_dropped_segments,
-        ", \"receiver_challenge_acks\": ", f.receiver_challenge_acks,
-        ", \"rtt_ms\": {\"samples\": ", f.rtt.samples,
-        ", \"min\": ", Num(f.rtt.min_ms), ", \"mean\": ", Num(f.rtt.mean_ms),
-        ", \"p50\": ", Num(f.rtt.p50_ms), ", \"p99\": ", Num(f.rtt.p99_ms),
-        ", \"max\": ", Num(f.rtt.max_ms), "}}"));
+    ordered_json flow = ordered_json::object();
+    flow["name"] = f.name;
+    flow["start_s"] = Num(f.start_s);
+    flow["bytes_sent"] = f.bytes_sent;
+    flow["bytes_delivered"] = f.bytes_delivered;
+    flow["intact"] = f.intact;
+    flow["prefix_intact"] = f.prefix_intact;
+    flow["completed"] = f.completed;
+    flow["completion_time_s"] = Num(f.completion_time_s);
+    flow["goodput_mbps"] = Num(f.goodput_mbps);
+    flow["sender_end"] = f.sender_end;
+    flow["receiver_end"] = f.receiver_end;
+    flow["segments_sent"] = f.segments_sent;
+    flow["segments_retransmitted"] = f.segments_retransmitted;
+    flow["bytes_retransmitted"] = f.bytes_retransmitted;
+    flow["rto_count"] = f.rto_count;
+    flow["fast_recoveries"] = f.fast_recoveries;
+    flow["receiver_dropped_segments"] = f.receiver_dropped_segments;
+    flow["receiver_challenge_acks"] = f.receiver_challenge_acks;
+    flow["rtt_ms"] = {{"samples", f.rtt.samples},   {"min", Num(f.rtt.min_ms)},
+                      {"mean", Num(f.rtt.mean_ms)}, {"p50", Num(f.rtt.p50_ms)},
+                      {"p99", Num(f.rtt.p99_ms)},   {"max", Num(f.rtt.max_ms)}};
+    flow_list.push_back(std::move(flow));
   }
-  std::vector<std::string> link_texts;
+  ordered_json link_list = ordered_json::array();
   for (const LinkReport& l : links) {
-    std::vector<std::string> drops;
+    ordered_json link = ordered_json::object();
+    link["name"] = l.name;
+    link["utilization"] = Num(l.utilization);
+    link["offered_packets"] = l.stats.offered_packets;
+    link["delivered_packets"] = l.stats.delivered_packets;
+    link["delivered_bytes"] = l.stats.delivered_bytes;
+    link["max_queue_bytes"] = l.stats.max_queue_bytes;
+    ordered_json dropped = ordered_json::object();
     for (size_t c = 0; c < kNumDropCauses; ++c) {
-      drops.push_back(absl::StrCat(
-          Quote(DropCauseName(static_cast<DropCause>(c))), ": ",
-          l.stats.dropped_packets[c]));
+      dropped[std::string(DropCauseName(static_cast<DropCause>(c)))] =
+          l.stats.dropped_packets[c];
     }
-    link_texts.push_back(absl::StrCat(
-        "    {\"name\": ", Quote(l.name),
-        ", \"utilization\": ", Num(l.utilization),
-        ", \"offered_packets\": ", l.stats.offered_packets,
-        ", \"delivered_packets\": ", l.stats.delivered_packets,
-        ", \"delivered_bytes\": ", l.stats.delivered_bytes,
-        ", \"max_queue_bytes\": ", l.stats.max_queue_bytes,
-        ", \"dropped\": {", absl::StrJoin(drops, ", "), "}}"));
+    link["dropped"] = std::move(dropped);
+    link_list.push_back(std::move(link));
   }
-  std::vector<std::string> host_texts;
+  ordered_json host_list = ordered_json::array();
   for (const HostReport& h : hosts) {
-    host_texts.push_back(absl::StrCat(
-        "    {\"name\": ", Quote(h.name), ", \"segments\": ", h.segments,
-        ", \"bad_checksum\": ", h.bad_checksum,
-        ", \"malformed\": ", h.malformed,
-        ", \"no_connection\": ", h.no_connection, "}"));
+    host_list.push_back({{"name", h.name},
+                         {"segments", h.segments},
+                         {"bad_checksum", h.bad_checksum},
+                         {"malformed", h.malformed},
+                         {"no_connection", h.no_connection}});
   }
-  return absl::StrCat("{\n  \"scenario\": ", Quote(scenario),
-                      ",\n  \"seed\": ", seed, ",\n  \"end_s\": ", Num(end_s),
-                      ",\n  \"flows\": [\n", absl::StrJoin(flow_texts, ",\n"),
-                      "\n  ],\n  \"links\": [\n",
-                      absl::StrJoin(link_texts, ",\n"), "\n  ],\n  \"hosts\": [\n",
-                      absl::StrJoin(host_texts, ",\n"), "\n  ]\n}\n");
+  ordered_json report = ordered_json::object();
+  report["scenario"] = scenario;
+  report["seed"] = seed;
+  report["end_s"] = Num(end_s);
+  report["flows"] = std::move(flow_list);
+  report["links"] = std::move(link_list);
+  report["hosts"] = std::move(host_list);
+  // Names come from scenario files: bytes that are not UTF-8 are replaced
+  // rather than making the dump throw.
+  return report.dump(2, ' ', false, ordered_json::error_handler_t::replace) +
+         "\n";
 }
 
 }  // namespace plait::sim

@@ -77,7 +77,9 @@ struct ScenarioReport {
   std::vector<LinkReport> links;
   std::vector<HostReport> hosts;
 
-  // Deterministic: the same report gives the same text, byte for byte.
+  // Pretty-printed JSON (two-space indent, members in the order of the
+  // structs above), ending in a newline. Deterministic: the same report gives
+  // the same text, byte for byte; doubles are rounded to 6 decimals.
   std::string ToJson() const;
 };
 

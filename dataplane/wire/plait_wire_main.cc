@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "dataplane/wire/pcap_file.h"
 #include "dataplane/wire/trace_decoder.h"
+#include "nlohmann/json.hpp"
 
 namespace {
 
@@ -131,10 +132,9 @@ int Decode(int argc, char** argv) {
   plait::wire::TraceDecoder decoder;
   plait::wire::PcapRecord record;
   int64_t frame = 0;
-  std::string line;
   while (reader->Next(&record)) {
     ++frame;
-    plait::wire::JsonValue json;
+    nlohmann::ordered_json json;
     if (record.data.size() < record.original_length) {
       json = decoder.TruncatedJson(record.data.size(), record.original_length,
                                    record.timestamp_ns, frame);
@@ -150,10 +150,7 @@ int Decode(int argc, char** argv) {
                                        record.timestamp_ns, frame);
       }
     }
-    line.clear();
-    json.AppendTo(&line);
-    line += '\n';
-    std::cout << line;
+    std::cout << plait::wire::JsonLine(json) << '\n';
   }
   std::cout.flush();
   if (!reader->error().ok()) {
@@ -161,7 +158,8 @@ int Decode(int argc, char** argv) {
               << reader->error().message() << "\n";
     return 2;
   }
-  if (summary) std::cout << decoder.SummaryJson().ToString() << "\n";
+  if (summary)
+    std::cout << plait::wire::JsonLine(decoder.SummaryJson()) << '\n';
   return std::cout.good() ? 0 : 2;
 }
 

@@ -14,6 +14,9 @@
 #include "dataplane/wire/dss_checksum.h"
 
 namespace plait::wire {
+
+using ::nlohmann::ordered_json;
+
 namespace {
 
 std::string FlagsText(uint8_t flags) {
@@ -71,13 +74,16 @@ std::string HexBytes(absl::Span<const uint8_t> bytes) {
   return text;
 }
 
-// Seconds with nanosecond digits, as a JSON number.
-JsonValue Seconds(uint64_t ns) {
-  return JsonValue::NumberText(
-      absl::StrFormat("%d.%09d", ns / 1000000000, ns % 1000000000));
+// Seconds, as a JSON number: the double nearest to the exact decimal
+// (nanosecond digits), so that a microsecond timestamp prints exactly.
+double Seconds(uint64_t ns) {
+  double seconds = 0;
+  absl::SimpleAtod(absl::StrFormat("%d.%09d", ns / 1000000000, ns % 1000000000),
+                   &seconds);
+  return seconds;
 }
 
-JsonValue FlagsJson(uint8_t flags) {
+ordered_json FlagsJson(uint8_t flags) {
   static constexpr struct {
     uint8_t bit;
     const char* name;
@@ -85,207 +91,66 @@ JsonValue FlagsJson(uint8_t flags) {
                 {TcpHeader::kRst, "RST"}, {TcpHeader::kPsh, "PSH"},
                 {TcpHeader::kAck, "ACK"}, {TcpHeader::kUrg, "URG"},
                 {TcpHeader::kEce, "ECE"}, {TcpHeader::kCwr, "CWR"}};
-  JsonValue names = JsonValue::Array();
+  ordered_json names = ordered_json::array();
   for (const auto& f : kFlags) {
-    if (flags & f.bit) names.Append(f.name);
+    if (flags & f.bit) names.push_back(f.name);
   }
   return names;
 }
 
-JsonValue TcpOptionJson(uint8_t kind, const char* name) {
-  JsonValue o = JsonValue::Object();
-  o.Set("kind", kind);
-  o.Set("name", name);
-  return o;
-}
-
 // TCP options other than MPTCP, in a fixed order (the parser keeps no wire
 // order across kinds): mss, window_scale, sack_permitted, sack, timestamps,
-// tfo, then unknown kinds in wire order.
-JsonValue TcpOptionsJson(const TcpOptions& options) {
-  JsonValue list = JsonValue::Array();
+// tfo, then unknown kinds in wire order. Each is {"kind", "name", fields...}.
+ordered_json TcpOptionsJson(const TcpOptions& options) {
+  ordered_json list = ordered_json::array();
   if (options.mss) {
-    list.Append(TcpOptionJson(kTcpOptionMss, "mss").Set("mss", *options.mss));
+    list.push_back(
+        {{"kind", kTcpOptionMss}, {"name", "mss"}, {"mss", *options.mss}});
   }
   if (options.window_scale) {
-    list.Append(TcpOptionJson(kTcpOptionWindowScale, "window_scale")
-                    .Set("shift", *options.window_scale));
+    list.push_back({{"kind", kTcpOptionWindowScale},
+                    {"name", "window_scale"},
+                    {"shift", *options.window_scale}});
   }
   if (options.sack_permitted) {
-    list.Append(TcpOptionJson(kTcpOptionSackPermitted, "sack_permitted"));
+    list.push_back(
+        {{"kind", kTcpOptionSackPermitted}, {"name", "sack_permitted"}});
   }
   if (options.sack_block_count > 0) {
-    JsonValue blocks = JsonValue::Array();
+    ordered_json blocks = ordered_json::array();
     for (const SackBlock& b : options.sack()) {
-      blocks.Append(
-          JsonValue::Object().Set("left", b.left).Set("right", b.right));
+      blocks.push_back({{"left", b.left}, {"right", b.right}});
     }
-    list.Append(
-        TcpOptionJson(kTcpOptionSack, "sack").Set("blocks", std::move(blocks)));
+    list.push_back({{"kind", kTcpOptionSack},
+                    {"name", "sack"},
+                    {"blocks", std::move(blocks)}});
   }
   if (options.timestamps) {
-    list.Append(TcpOptionJson(kTcpOptionTimestamps, "timestamps")
-                    .Set("tsval", options.timestamps->tsval)
-                    .Set("tsecr", options.timestamps->tsecr));
+    list.push_back({{"kind", kTcpOptionTimestamps},
+                    {"name", "timestamps"},
+                    {"tsval", options.timestamps->tsval},
+                    {"tsecr", options.timestamps->tsecr}});
   }
   if (options.fastopen_cookie) {
-    list.Append(TcpOptionJson(kTcpOptionFastOpen, "tfo")
-                    .Set("cookie_request", options.fastopen_cookie->empty())
-                    .Set("cookie", HexBytes(*options.fastopen_cookie)));
+    list.push_back({{"kind", kTcpOptionFastOpen},
+                    {"name", "tfo"},
+                    {"cookie_request", options.fastopen_cookie->empty()},
+                    {"cookie", HexBytes(*options.fastopen_cookie)}});
   }
   for (auto unknown : options.unknown_options()) {
     // The bytes after the kind and length bytes.
-    list.Append(TcpOptionJson(unknown[0], "unknown")
-                    .Set("length", unknown.size())
-                    .Set("data", HexBytes(unknown.subspan(2))));
+    list.push_back({{"kind", unknown[0]},
+                    {"name", "unknown"},
+                    {"length", unknown.size()},
+                    {"data", HexBytes(unknown.subspan(2))}});
   }
   return list;
 }
 
 }  // namespace
 
-// ---------------------------------------------------------------------------
-// JsonValue
-
-JsonValue JsonValue::NumberText(std::string text) {
-  JsonValue v;
-  v.type_ = Type::kNumber;
-  v.text_ = std::move(text);
-  return v;
-}
-
-JsonValue JsonValue::Array() {
-  JsonValue v;
-  v.type_ = Type::kArray;
-  return v;
-}
-
-JsonValue JsonValue::Object() {
-  JsonValue v;
-  v.type_ = Type::kObject;
-  return v;
-}
-
-JsonValue& JsonValue::Set(absl::string_view key, JsonValue value) {
-  if (type_ == Type::kNull) type_ = Type::kObject;
-  for (Member& member : members_) {
-    if (member.first == key) {
-      member.second = std::move(value);
-      return *this;
-    }
-  }
-  members_.emplace_back(std::string(key), std::move(value));
-  return *this;
-}
-
-JsonValue& JsonValue::Append(JsonValue value) {
-  if (type_ == Type::kNull) type_ = Type::kArray;
-  items_.push_back(std::move(value));
-  return *this;
-}
-
-int64_t JsonValue::int_value() const {
-  int64_t value = 0;
-  if (type_ != Type::kNumber || !absl::SimpleAtoi(text_, &value)) return 0;
-  return value;
-}
-
-const JsonValue* JsonValue::Find(absl::string_view key) const {
-  if (type_ != Type::kObject) return nullptr;
-  for (const Member& member : members_) {
-    if (member.first == key) return &member.second;
-  }
-  return nullptr;
-}
-
-const JsonValue& JsonValue::operator[](absl::string_view key) const {
-  static const JsonValue* const kNull = new JsonValue();
-  const JsonValue* found = Find(key);
-  return found != nullptr ? *found : *kNull;
-}
-
-std::string JsonQuote(absl::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
-void JsonValue::AppendTo(std::string* out) const {
-  switch (type_) {
-    case Type::kNull:
-      *out += "null";
-      return;
-    case Type::kBool:
-      *out += bool_ ? "true" : "false";
-      return;
-    case Type::kNumber:
-      *out += text_;
-      return;
-    case Type::kString:
-      *out += JsonQuote(text_);
-      return;
-    case Type::kArray: {
-      *out += '[';
-      bool first = true;
-      for (const JsonValue& item : items_) {
-        if (!first) *out += ',';
-        first = false;
-        item.AppendTo(out);
-      }
-      *out += ']';
-      return;
-    }
-    case Type::kObject: {
-      *out += '{';
-      bool first = true;
-      for (const Member& member : members_) {
-        if (!first) *out += ',';
-        first = false;
-        *out += JsonQuote(member.first);
-        *out += ':';
-        member.second.AppendTo(out);
-      }
-      *out += '}';
-      return;
-    }
-  }
-}
-
-std::string JsonValue::ToString() const {
-  std::string out;
-  AppendTo(&out);
-  return out;
+std::string JsonLine(const ordered_json& value) {
+  return value.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
 
 std::string TraceSummary::ToString() const {
@@ -569,31 +434,33 @@ std::vector<TraceDecoder::MappingVerdict> TraceDecoder::CheckMappings(
 // ---------------------------------------------------------------------------
 // JSON mode
 
-JsonValue TraceDecoder::StartJson(uint64_t timestamp_ns, int64_t frame) {
+ordered_json TraceDecoder::StartJson(uint64_t timestamp_ns, int64_t frame) {
   const uint64_t since = StartRecord(timestamp_ns);
-  JsonValue j = JsonValue::Object();
-  j.Set("frame", frame);
-  j.Set("time", Seconds(since));
-  j.Set("time_epoch", Seconds(timestamp_ns));
+  ordered_json j = ordered_json::object();
+  j["frame"] = frame;
+  j["time"] = Seconds(since);
+  j["time_epoch"] = Seconds(timestamp_ns);
   return j;
 }
 
-JsonValue TraceDecoder::TruncatedJson(size_t captured, size_t original_length,
-                                      uint64_t timestamp_ns, int64_t frame) {
-  JsonValue j = StartJson(timestamp_ns, frame);
+ordered_json TraceDecoder::TruncatedJson(size_t captured,
+                                         size_t original_length,
+                                         uint64_t timestamp_ns, int64_t frame) {
+  ordered_json j = StartJson(timestamp_ns, frame);
   ++summary_.truncated;
-  j.Set("decoded", false);
-  j.Set("error", absl::StrCat("truncated capture: ", captured, " of ",
-                              original_length, " bytes captured"));
+  j["decoded"] = false;
+  j["error"] = absl::StrCat("truncated capture: ", captured, " of ",
+                            original_length, " bytes captured");
   return j;
 }
 
-JsonValue TraceDecoder::UndecodableJson(absl::string_view why,
-                                        uint64_t timestamp_ns, int64_t frame) {
-  JsonValue j = StartJson(timestamp_ns, frame);
+ordered_json TraceDecoder::UndecodableJson(absl::string_view why,
+                                           uint64_t timestamp_ns,
+                                           int64_t frame) {
+  ordered_json j = StartJson(timestamp_ns, frame);
   ++summary_.malformed;
-  j.Set("decoded", false);
-  j.Set("error", why);
+  j["decoded"] = false;
+  j["error"] = std::string(why);
   return j;
 }
 
@@ -607,9 +474,9 @@ JsonValue TraceDecoder::UndecodableJson(absl::string_view why,
 //   segment), connection (index of the MPTCP connection of the subflow, or
 //   null), problems [...] (malformed options, as text).
 // A packet that is not a TCP segment: frame, time, decoded false, error.
-JsonValue TraceDecoder::DecodeJson(absl::Span<const uint8_t> packet,
-                                   uint64_t timestamp_ns, int64_t frame) {
-  JsonValue j = StartJson(timestamp_ns, frame);
+ordered_json TraceDecoder::DecodeJson(absl::Span<const uint8_t> packet,
+                                      uint64_t timestamp_ns, int64_t frame) {
+  ordered_json j = StartJson(timestamp_ns, frame);
   absl::StatusOr<Segment> parsed = ParseSegment(packet);
   if (!parsed.ok()) {
     if (absl::IsUnimplemented(parsed.status())) {
@@ -617,42 +484,42 @@ JsonValue TraceDecoder::DecodeJson(absl::Span<const uint8_t> packet,
     } else {
       ++summary_.malformed;
     }
-    j.Set("decoded", false);
-    j.Set("error", parsed.status().message());
+    j["decoded"] = false;
+    j["error"] = std::string(parsed.status().message());
     return j;
   }
   const Segment& s = *parsed;
   ++summary_.tcp_segments;
   Flow& flow = TrackFlow(s);
 
-  j.Set("ip_version", s.ip.src.is_v4() ? 4 : 6);
-  j.Set("src", s.ip.src.ToString());
-  j.Set("dst", s.ip.dst.ToString());
-  j.Set("src_port", s.tcp.src_port);
-  j.Set("dst_port", s.tcp.dst_port);
-  j.Set("seq", s.tcp.seq);
-  j.Set("ack", s.tcp.ack);
-  if (flow.have_isn) j.Set("seq_relative", s.tcp.seq - flow.isn);
-  j.Set("flags", FlagsJson(s.tcp.flags));
-  j.Set("window", s.tcp.window);
-  j.Set("payload_length", s.tcp.payload.size());
-  j.Set("tcp_checksum_valid", s.checksum_valid);
+  j["ip_version"] = s.ip.src.is_v4() ? 4 : 6;
+  j["src"] = s.ip.src.ToString();
+  j["dst"] = s.ip.dst.ToString();
+  j["src_port"] = s.tcp.src_port;
+  j["dst_port"] = s.tcp.dst_port;
+  j["seq"] = s.tcp.seq;
+  j["ack"] = s.tcp.ack;
+  if (flow.have_isn) j["seq_relative"] = s.tcp.seq - flow.isn;
+  j["flags"] = FlagsJson(s.tcp.flags);
+  j["window"] = s.tcp.window;
+  j["payload_length"] = s.tcp.payload.size();
+  j["tcp_checksum_valid"] = s.checksum_valid;
   if (!s.checksum_valid) ++summary_.bad_tcp_checksums;
-  j.Set("tcp_options", TcpOptionsJson(s.options));
+  j["tcp_options"] = TcpOptionsJson(s.options);
 
   std::vector<std::optional<MappingId>> mappings;
-  JsonValue mptcp = MptcpJson(s, &mappings);
+  ordered_json mptcp = MptcpJson(s, &mappings);
   const std::vector<MappingVerdict> verdicts = CheckMappings(s, flow);
   // The checksum verdict of each option that carries one: that of its
   // mapping when decided at this segment or before (a segment repeating a
   // decided mapping shows its verdict), null while the mapping's bytes are
   // still being collected or when it cannot be checked.
-  JsonValue annotated = JsonValue::Array();
-  for (size_t i = 0; i < mptcp.items().size(); ++i) {
-    JsonValue option = mptcp.items()[i];
+  ordered_json annotated = ordered_json::array();
+  for (size_t i = 0; i < mptcp.size(); ++i) {
+    ordered_json option = std::move(mptcp[i]);
     if (mappings[i]) {
       const MappingId& id = *mappings[i];
-      JsonValue valid;
+      ordered_json valid;
       const char* status = "unchecked";
       bool decided = false;
       for (const MappingVerdict& v : verdicts) {
@@ -674,50 +541,50 @@ JsonValue TraceDecoder::DecodeJson(absl::Span<const uint8_t> packet,
           status = *flow.last_verdict ? "valid" : "invalid";
         }
       }
-      option.Set("checksum_valid", std::move(valid));
-      option.Set("checksum_status", status);
+      option["checksum_valid"] = std::move(valid);
+      option["checksum_status"] = status;
     }
-    annotated.Append(std::move(option));
+    annotated.push_back(std::move(option));
   }
-  j.Set("mptcp", std::move(annotated));
+  j["mptcp"] = std::move(annotated);
   if (!verdicts.empty()) {
-    JsonValue list = JsonValue::Array();
+    ordered_json list = ordered_json::array();
     for (const MappingVerdict& v : verdicts) {
-      JsonValue o = JsonValue::Object();
-      o.Set("mapping", v.from_mp_capable ? "MP_CAPABLE" : "DSS");
-      o.Set("dsn", Hex64(v.mapping.dsn));
-      o.Set("subflow_seq", v.mapping.subflow_seq);
-      o.Set("data_level_length", v.mapping.data_level_length);
+      ordered_json o = ordered_json::object();
+      o["mapping"] = v.from_mp_capable ? "MP_CAPABLE" : "DSS";
+      o["dsn"] = Hex64(v.mapping.dsn);
+      o["subflow_seq"] = v.mapping.subflow_seq;
+      o["data_level_length"] = v.mapping.data_level_length;
       switch (v.state) {
         case MappingVerdict::State::kValid:
-          o.Set("valid", true);
+          o["valid"] = true;
           break;
         case MappingVerdict::State::kInvalid:
-          o.Set("valid", false);
+          o["valid"] = false;
           break;
         case MappingVerdict::State::kUnchecked:
-          o.Set("valid", JsonValue());
-          o.Set("why", v.why);
+          o["valid"] = ordered_json();
+          o["why"] = v.why;
           break;
       }
-      list.Append(std::move(o));
+      list.push_back(std::move(o));
     }
-    j.Set("checksum_verdicts", std::move(list));
+    j["checksum_verdicts"] = std::move(list);
   }
   const SubflowRef ref = FindSubflow(s);
-  j.Set("connection", ref.subflow != nullptr && ref.subflow->connection >= 0
-                          ? JsonValue(ref.subflow->connection)
-                          : JsonValue());
+  j["connection"] = ref.subflow != nullptr && ref.subflow->connection >= 0
+                        ? ordered_json(ref.subflow->connection)
+                        : ordered_json();
   if (s.has_option_problems()) {
     ++summary_.option_problems;
-    JsonValue problems = JsonValue::Array();
+    ordered_json problems = ordered_json::array();
     for (const OptionProblem& problem : s.options.problem_list()) {
-      problems.Append(DescribeOptionProblem(problem));
+      problems.push_back(DescribeOptionProblem(problem));
     }
     for (const Segment::MptcpError& error : s.mptcp_option_errors()) {
-      problems.Append(error.status.message());
+      problems.push_back(std::string(error.status.message()));
     }
-    j.Set("problems", std::move(problems));
+    j["problems"] = std::move(problems);
   }
   return j;
 }
@@ -761,9 +628,9 @@ void TraceDecoder::SetKey(Connection& connection, bool client, uint64_t key) {
       crypto::TokenFromKey(key);
 }
 
-JsonValue TraceDecoder::MptcpJson(
+ordered_json TraceDecoder::MptcpJson(
     const Segment& s, std::vector<std::optional<MappingId>>* mappings) {
-  JsonValue list = JsonValue::Array();
+  ordered_json list = ordered_json::array();
   const auto raw = s.options.mptcp_options();
   size_t next_parsed = 0;
   for (size_t i = 0; i < raw.size(); ++i) {
@@ -772,16 +639,16 @@ JsonValue TraceDecoder::MptcpJson(
       if (e.index == i) error = &e;
     }
     std::optional<MappingId> mapping;
-    JsonValue o;
+    ordered_json o;
     if (error != nullptr || next_parsed >= s.mptcp_count) {
       ++summary_.mptcp_option_errors;
-      o = JsonValue::Object();
-      o.Set("subtype",
-            raw[i].size() >= 3 ? MptcpSubtypeName(raw[i][2] >> 4) : "UNKNOWN");
-      o.Set("length", raw[i].size());
-      o.Set("error", error != nullptr ? std::string(error->status.message())
-                                      : std::string("not parsed"));
-      o.Set("raw", HexBytes(raw[i]));
+      o = ordered_json::object();
+      o["subtype"] =
+          raw[i].size() >= 3 ? MptcpSubtypeName(raw[i][2] >> 4) : "UNKNOWN";
+      o["length"] = raw[i].size();
+      o["error"] = error != nullptr ? std::string(error->status.message())
+                                    : std::string("not parsed");
+      o["raw"] = HexBytes(raw[i]);
     } else {
       const MptcpOption& option = s.mptcp[next_parsed++];
       if (mappings != nullptr)
@@ -799,18 +666,18 @@ JsonValue TraceDecoder::MptcpJson(
         }
       }
     }
-    list.Append(std::move(o));
+    list.push_back(std::move(o));
     if (mappings != nullptr) mappings->push_back(mapping);
   }
   return list;
 }
 
-JsonValue TraceDecoder::MptcpOptionJson(const Segment& s,
-                                        const MptcpOption& option,
-                                        size_t length) {
-  JsonValue o = JsonValue::Object();
-  o.Set("subtype", MptcpSubtypeName(option));
-  o.Set("length", length);
+ordered_json TraceDecoder::MptcpOptionJson(const Segment& s,
+                                           const MptcpOption& option,
+                                           size_t length) {
+  ordered_json o = ordered_json::object();
+  o["subtype"] = MptcpSubtypeName(option);
+  o["length"] = length;
   const bool syn = s.tcp.has(TcpHeader::kSyn);
   const bool syn_ack = s.tcp.has(TcpHeader::kSyn | TcpHeader::kAck);
   const FlowKey forward{s.ip.src, s.tcp.src_port, s.ip.dst, s.tcp.dst_port};
@@ -818,10 +685,10 @@ JsonValue TraceDecoder::MptcpOptionJson(const Segment& s,
   auto hmac_verdict = [this](std::optional<bool> valid) {
     if (!valid) {
       ++summary_.hmacs_unknown;
-      return JsonValue();
+      return ordered_json();
     }
     ++(*valid ? summary_.hmacs_valid : summary_.hmacs_invalid);
-    return JsonValue(*valid);
+    return ordered_json(*valid);
   };
 
   if (const auto* mpc = std::get_if<MpCapable>(&option)) {
@@ -833,25 +700,25 @@ JsonValue TraceDecoder::MptcpOptionJson(const Segment& s,
     } else if (mpc->sender_key) {
       variant = syn && !syn_ack ? "SYN" : "SYN/ACK";  // a v0 SYN has a key
     }
-    o.Set("variant", variant);
-    o.Set("version", mpc->version);
-    o.Set("flags", mpc->flags);
-    o.Set("checksum_required", (mpc->flags & kMpcFlagA) != 0);
-    o.Set("extensibility", (mpc->flags & kMpcFlagB) != 0);
-    o.Set("no_new_subflows_to_source", (mpc->flags & kMpcFlagC) != 0);
-    o.Set("hmac_sha256", (mpc->flags & kMpcFlagH) != 0);
+    o["variant"] = variant;
+    o["version"] = mpc->version;
+    o["flags"] = mpc->flags;
+    o["checksum_required"] = (mpc->flags & kMpcFlagA) != 0;
+    o["extensibility"] = (mpc->flags & kMpcFlagB) != 0;
+    o["no_new_subflows_to_source"] = (mpc->flags & kMpcFlagC) != 0;
+    o["hmac_sha256"] = (mpc->flags & kMpcFlagH) != 0;
     auto put_key = [&o](const char* who, uint64_t key) {
       const crypto::KeyDerivation d = crypto::DeriveFromKey(key);
-      o.Set(absl::StrCat(who, "_key"), Hex64(key));
-      o.Set(absl::StrCat(who, "_token"), Hex32(d.token));
-      o.Set(absl::StrCat(who, "_idsn"), Hex64(d.idsn));
+      o[absl::StrCat(who, "_key")] = Hex64(key);
+      o[absl::StrCat(who, "_token")] = Hex32(d.token);
+      o[absl::StrCat(who, "_idsn")] = Hex64(d.idsn);
     };
     if (mpc->sender_key) put_key("sender", *mpc->sender_key);
     if (mpc->receiver_key) put_key("receiver", *mpc->receiver_key);
     if (mpc->data_level_length) {
-      o.Set("data_level_length", *mpc->data_level_length);
+      o["data_level_length"] = *mpc->data_level_length;
     }
-    if (mpc->checksum) o.Set("checksum", Hex16(*mpc->checksum));
+    if (mpc->checksum) o["checksum"] = Hex16(*mpc->checksum);
 
     // Tracking. The SYN starts a new subflow; the SYN/ACK names the server's
     // key; the third ACK (and the ACK with data) the client's, then the
@@ -902,13 +769,13 @@ JsonValue TraceDecoder::MptcpOptionJson(const Segment& s,
       SetKey(connections_[connection], true, client_key);
       SetKey(connections_[connection], false, server_key);
     }
-    if (connection >= 0) o.Set("connection", connection);
+    if (connection >= 0) o["connection"] = connection;
   } else if (const auto* join = std::get_if<MpJoinSyn>(&option)) {
-    o.Set("variant", "SYN");
-    o.Set("backup", join->backup);
-    o.Set("address_id", join->address_id);
-    o.Set("token", Hex32(join->token));
-    o.Set("nonce", Hex32(join->nonce));
+    o["variant"] = "SYN";
+    o["backup"] = join->backup;
+    o["address_id"] = join->address_id;
+    o["token"] = Hex32(join->token);
+    o["nonce"] = Hex32(join->nonce);
     // The token is the receiver's: the server's if the client joins.
     int connection = -1;
     bool from_client = true;
@@ -925,8 +792,9 @@ JsonValue TraceDecoder::MptcpOptionJson(const Segment& s,
     }
     ++(connection >= 0 ? summary_.join_tokens_known
                        : summary_.join_tokens_unknown);
-    o.Set("token_known", connection >= 0);
-    o.Set("connection", connection >= 0 ? JsonValue(connection) : JsonValue());
+    o["token_known"] = connection >= 0;
+    o["connection"] =
+        connection >= 0 ? ordered_json(connection) : ordered_json();
     if (syn && !syn_ack) {
       Subflow& subflow =
           AttachSubflow(from_client ? forward : backward, connection);
@@ -935,18 +803,18 @@ JsonValue TraceDecoder::MptcpOptionJson(const Segment& s,
       subflow.initiator_nonce = join->nonce;
     }
   } else if (const auto* join = std::get_if<MpJoinSynAck>(&option)) {
-    o.Set("variant", "SYN/ACK");
-    o.Set("backup", join->backup);
-    o.Set("address_id", join->address_id);
-    o.Set("hmac", Hex64(join->truncated_hmac));
-    o.Set("nonce", Hex32(join->nonce));
+    o["variant"] = "SYN/ACK";
+    o["backup"] = join->backup;
+    o["address_id"] = join->address_id;
+    o["hmac"] = Hex64(join->truncated_hmac);
+    o["nonce"] = Hex32(join->nonce);
     std::optional<bool> valid;
     const SubflowRef ref = FindSubflow(s);
     Subflow* subflow = ref.subflow;
     if (subflow != nullptr && subflow->join) {
       subflow->responder_nonce = join->nonce;
       if (subflow->connection >= 0) {
-        o.Set("connection", subflow->connection);
+        o["connection"] = subflow->connection;
         const Connection& c = connections_[subflow->connection];
         const auto& initiator_key =
             subflow->join_from_client ? c.client_key : c.server_key;
@@ -957,23 +825,22 @@ JsonValue TraceDecoder::MptcpOptionJson(const Segment& s,
               join->truncated_hmac, *responder_key, *initiator_key, join->nonce,
               *subflow->initiator_nonce);
           if (!*valid) {
-            o.Set("hmac_expected",
-                  Hex64(crypto::JoinSynAckHmac(*responder_key, *initiator_key,
-                                               join->nonce,
-                                               *subflow->initiator_nonce)));
+            o["hmac_expected"] = Hex64(
+                crypto::JoinSynAckHmac(*responder_key, *initiator_key,
+                                       join->nonce, *subflow->initiator_nonce));
           }
         }
       }
     }
-    o.Set("hmac_valid", hmac_verdict(valid));
+    o["hmac_valid"] = hmac_verdict(valid);
   } else if (const auto* join = std::get_if<MpJoinAck>(&option)) {
-    o.Set("variant", "ACK");
-    o.Set("hmac", HexBytes(join->hmac));
+    o["variant"] = "ACK";
+    o["hmac"] = HexBytes(join->hmac);
     std::optional<bool> valid;
     const SubflowRef ref = FindSubflow(s);
     const Subflow* subflow = ref.subflow;
     if (subflow != nullptr && subflow->join && subflow->connection >= 0) {
-      o.Set("connection", subflow->connection);
+      o["connection"] = subflow->connection;
       const Connection& c = connections_[subflow->connection];
       const auto& initiator_key =
           subflow->join_from_client ? c.client_key : c.server_key;
@@ -985,47 +852,45 @@ JsonValue TraceDecoder::MptcpOptionJson(const Segment& s,
             join->hmac, *initiator_key, *responder_key,
             *subflow->initiator_nonce, *subflow->responder_nonce);
         if (!*valid) {
-          o.Set("hmac_expected",
-                HexBytes(crypto::JoinAckHmac(*initiator_key, *responder_key,
-                                             *subflow->initiator_nonce,
-                                             *subflow->responder_nonce)));
+          o["hmac_expected"] = HexBytes(crypto::JoinAckHmac(
+              *initiator_key, *responder_key, *subflow->initiator_nonce,
+              *subflow->responder_nonce));
         }
       }
     }
-    o.Set("hmac_valid", hmac_verdict(valid));
+    o["hmac_valid"] = hmac_verdict(valid);
   } else if (const auto* dss = std::get_if<Dss>(&option)) {
-    o.Set("flags", dss->flags());
-    o.Set("data_fin", dss->data_fin);
+    o["flags"] = dss->flags();
+    o["data_fin"] = dss->data_fin;
     if (dss->data_ack) {
-      o.Set("data_ack", dss->data_ack_64
-                            ? Hex64(*dss->data_ack)
-                            : Hex32(static_cast<uint32_t>(*dss->data_ack)));
-      o.Set("data_ack_64", dss->data_ack_64);
+      o["data_ack"] = dss->data_ack_64
+                          ? Hex64(*dss->data_ack)
+                          : Hex32(static_cast<uint32_t>(*dss->data_ack));
+      o["data_ack_64"] = dss->data_ack_64;
     }
     if (dss->mapping) {
       const DssMapping& m = *dss->mapping;
-      o.Set("dsn",
-            m.dsn_64 ? Hex64(m.dsn) : Hex32(static_cast<uint32_t>(m.dsn)));
-      o.Set("dsn_64", m.dsn_64);
-      o.Set("subflow_seq", m.subflow_seq);
-      o.Set("data_level_length", m.data_level_length);
-      if (m.checksum) o.Set("checksum", Hex16(*m.checksum));
+      o["dsn"] = m.dsn_64 ? Hex64(m.dsn) : Hex32(static_cast<uint32_t>(m.dsn));
+      o["dsn_64"] = m.dsn_64;
+      o["subflow_seq"] = m.subflow_seq;
+      o["data_level_length"] = m.data_level_length;
+      if (m.checksum) o["checksum"] = Hex16(*m.checksum);
     }
   } else if (const auto* add = std::get_if<AddAddr>(&option)) {
-    o.Set("echo", add->echo);
-    o.Set("address_id", add->address_id);
-    o.Set("address", add->address.ToString());
-    o.Set("ip_version", add->address.is_v4() ? 4 : 6);
-    if (add->port) o.Set("port", *add->port);
+    o["echo"] = add->echo;
+    o["address_id"] = add->address_id;
+    o["address"] = add->address.ToString();
+    o["ip_version"] = add->address.is_v4() ? 4 : 6;
+    if (add->port) o["port"] = *add->port;
     if (add->truncated_hmac) {
-      o.Set("hmac", Hex64(*add->truncated_hmac));
+      o["hmac"] = Hex64(*add->truncated_hmac);
       // RFC 8684 §3.4.1: keyed with the sender's key first; the sender is
       // whichever end of the subflow sent this segment.
       std::optional<bool> valid;
       const SubflowRef ref = FindSubflow(s);
       if (ref.subflow != nullptr && ref.subflow->connection >= 0) {
-        o.Set("connection", ref.subflow->connection);
-        o.Set("sender", ref.from_client ? "client" : "server");
+        o["connection"] = ref.subflow->connection;
+        o["sender"] = ref.from_client ? "client" : "server";
         const Connection& c = connections_[ref.subflow->connection];
         const auto& sender_key = ref.from_client ? c.client_key : c.server_key;
         const auto& receiver_key =
@@ -1036,103 +901,100 @@ JsonValue TraceDecoder::MptcpOptionJson(const Segment& s,
                                             *receiver_key, add->address_id,
                                             add->address.bytes(), port);
           if (!*valid) {
-            o.Set("hmac_expected",
-                  Hex64(crypto::AddAddrHmac(*sender_key, *receiver_key,
-                                            add->address_id,
-                                            add->address.bytes(), port)));
+            o["hmac_expected"] = Hex64(
+                crypto::AddAddrHmac(*sender_key, *receiver_key, add->address_id,
+                                    add->address.bytes(), port));
           }
         }
       }
-      o.Set("hmac_valid", hmac_verdict(valid));
+      o["hmac_valid"] = hmac_verdict(valid);
     }
   } else if (const auto* remove = std::get_if<RemoveAddr>(&option)) {
-    JsonValue ids = JsonValue::Array();
-    for (uint8_t id : remove->id_span()) ids.Append(id);
-    o.Set("address_ids", std::move(ids));
+    ordered_json ids = ordered_json::array();
+    for (uint8_t id : remove->id_span()) ids.push_back(id);
+    o["address_ids"] = std::move(ids);
   } else if (const auto* prio = std::get_if<MpPrio>(&option)) {
-    o.Set("backup", prio->backup);
-    if (prio->address_id) o.Set("address_id", *prio->address_id);
+    o["backup"] = prio->backup;
+    if (prio->address_id) o["address_id"] = *prio->address_id;
   } else if (const auto* fail = std::get_if<MpFail>(&option)) {
-    o.Set("dsn", Hex64(fail->dsn));
+    o["dsn"] = Hex64(fail->dsn);
   } else if (const auto* fastclose = std::get_if<MpFastclose>(&option)) {
-    o.Set("receiver_key", Hex64(fastclose->receiver_key));
-    o.Set("receiver_token",
-          Hex32(crypto::TokenFromKey(fastclose->receiver_key)));
+    o["receiver_key"] = Hex64(fastclose->receiver_key);
+    o["receiver_token"] = Hex32(crypto::TokenFromKey(fastclose->receiver_key));
   } else if (const auto* rst = std::get_if<MpTcpRst>(&option)) {
-    o.Set("transient", rst->transient);
-    o.Set("reason", rst->reason);
-    o.Set("reason_name", TcpRstReasonName(rst->reason));
+    o["transient"] = rst->transient;
+    o["reason"] = rst->reason;
+    o["reason_name"] = TcpRstReasonName(rst->reason);
   } else if (const auto* experimental = std::get_if<MpExperimental>(&option)) {
-    o.Set("nibble", experimental->nibble);
-    o.Set("data", HexBytes(experimental->payload));
+    o["nibble"] = experimental->nibble;
+    o["data"] = HexBytes(experimental->payload);
   }
   return o;
 }
 
-JsonValue TraceDecoder::ConnectionJson(int index) const {
+ordered_json TraceDecoder::ConnectionJson(int index) const {
   const Connection& c = connections_[index];
-  JsonValue o = JsonValue::Object();
-  o.Set("index", index);
+  ordered_json o = ordered_json::object();
+  o["index"] = index;
   auto put_key = [&o](const char* who, const std::optional<uint64_t>& key) {
     if (!key) {
-      o.Set(absl::StrCat(who, "_key"), JsonValue());
+      o[absl::StrCat(who, "_key")] = ordered_json();
       return;
     }
     const crypto::KeyDerivation d = crypto::DeriveFromKey(*key);
-    o.Set(absl::StrCat(who, "_key"), Hex64(*key));
-    o.Set(absl::StrCat(who, "_token"), Hex32(d.token));
-    o.Set(absl::StrCat(who, "_idsn"), Hex64(d.idsn));
+    o[absl::StrCat(who, "_key")] = Hex64(*key);
+    o[absl::StrCat(who, "_token")] = Hex32(d.token);
+    o[absl::StrCat(who, "_idsn")] = Hex64(d.idsn);
   };
   put_key("client", c.client_key);
   put_key("server", c.server_key);
-  JsonValue subflows = JsonValue::Array();
+  ordered_json subflows = ordered_json::array();
   for (const FlowKey& key : c.subflows) {
     const auto& [client, client_port, server, server_port] = key;
-    JsonValue sf = JsonValue::Object();
-    sf.Set("client", absl::StrCat(client.ToString(), ":", client_port));
-    sf.Set("server", absl::StrCat(server.ToString(), ":", server_port));
+    ordered_json sf = ordered_json::object();
+    sf["client"] = absl::StrCat(client.ToString(), ":", client_port);
+    sf["server"] = absl::StrCat(server.ToString(), ":", server_port);
     const auto it = subflows_.find(key);
     if (it != subflows_.end() && it->second.connection == index) {
-      sf.Set("join", it->second.join);
+      sf["join"] = it->second.join;
     }
-    subflows.Append(std::move(sf));
+    subflows.push_back(std::move(sf));
   }
-  o.Set("subflows", std::move(subflows));
+  o["subflows"] = std::move(subflows);
   return o;
 }
 
-JsonValue TraceDecoder::SummaryJson() const {
+ordered_json TraceDecoder::SummaryJson() const {
   const TraceSummary& t = summary_;
-  JsonValue s = JsonValue::Object();
-  s.Set("packets", t.packets);
-  s.Set("tcp_segments", t.tcp_segments);
-  s.Set("not_tcp", t.not_tcp);
-  s.Set("truncated", t.truncated);
-  s.Set("malformed", t.malformed);
-  s.Set("bad_tcp_checksums", t.bad_tcp_checksums);
-  s.Set("option_problems", t.option_problems);
-  JsonValue kinds = JsonValue::Object();
-  for (const auto& [name, count] : t.mptcp_options) kinds.Set(name, count);
-  s.Set("mptcp_options", std::move(kinds));
-  s.Set("mptcp_option_errors", t.mptcp_option_errors);
-  s.Set("join_tokens", JsonValue::Object()
-                           .Set("known", t.join_tokens_known)
-                           .Set("unknown", t.join_tokens_unknown));
-  s.Set("hmacs", JsonValue::Object()
-                     .Set("valid", t.hmacs_valid)
-                     .Set("invalid", t.hmacs_invalid)
-                     .Set("unknown", t.hmacs_unknown));
-  s.Set("checksums", JsonValue::Object()
-                         .Set("valid", t.dss_checksums_ok)
-                         .Set("invalid", t.dss_checksums_bad)
-                         .Set("unchecked", t.dss_checksums_unchecked));
-  s.Set("clean", t.clean() && t.hmacs_invalid == 0);
-  JsonValue connections = JsonValue::Array();
+  ordered_json s = ordered_json::object();
+  s["packets"] = t.packets;
+  s["tcp_segments"] = t.tcp_segments;
+  s["not_tcp"] = t.not_tcp;
+  s["truncated"] = t.truncated;
+  s["malformed"] = t.malformed;
+  s["bad_tcp_checksums"] = t.bad_tcp_checksums;
+  s["option_problems"] = t.option_problems;
+  ordered_json kinds = ordered_json::object();
+  for (const auto& [name, count] : t.mptcp_options) kinds[name] = count;
+  s["mptcp_options"] = std::move(kinds);
+  s["mptcp_option_errors"] = t.mptcp_option_errors;
+  s["join_tokens"] = {{"known", t.join_tokens_known},
+                      {"unknown", t.join_tokens_unknown}};
+  s["hmacs"] = {{"valid", t.hmacs_valid},
+                {"invalid", t.hmacs_invalid},
+                {"unknown", t.hmacs_unknown}};
+  s["checksums"] = {{"valid", t.dss_checksums_ok},
+                    {"invalid", t.dss_checksums_bad},
+                    {"unchecked", t.dss_checksums_unchecked}};
+  s["clean"] = t.clean() && t.hmacs_invalid == 0;
+  ordered_json connections = ordered_json::array();
   for (int i = 0; i < static_cast<int>(connections_.size()); ++i) {
-    connections.Append(ConnectionJson(i));
+    connections.push_back(ConnectionJson(i));
   }
-  s.Set("connections", std::move(connections));
-  return JsonValue::Object().Set("summary", std::move(s));
+  s["connections"] = std::move(connections);
+  ordered_json summary = ordered_json::object();
+  summary["summary"] = std::move(s);
+  return summary;
 }
 
 }  // namespace plait::wire

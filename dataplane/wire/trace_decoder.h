@@ -17,8 +17,6 @@
 #include <optional>
 #include <string>
 #include <tuple>
-#include <type_traits>
-#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -26,83 +24,14 @@
 #include "absl/types/span.h"
 #include "dataplane/wire/ip_address.h"
 #include "dataplane/wire/segment.h"
+#include "nlohmann/json.hpp"
 
 namespace plait::wire {
 
-// A JSON value, built by the JSON mode of TraceDecoder and written on one line
-// by ToString. Objects keep their members in insertion order. Numbers are kept
-// as their text, so 64-bit integers are exact. Tests read the fields through
-// the accessors instead of parsing the text.
-class JsonValue {
- public:
-  enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
-  using Member = std::pair<std::string, JsonValue>;
-
-  JsonValue() = default;  // null
-  // Implicit on purpose: values are built as obj.Set("seq", seq).
-  JsonValue(bool value) : type_(Type::kBool), bool_(value) {}  // NOLINT
-  template <typename T,
-            std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>,
-                             int> = 0>
-  JsonValue(T value)  // NOLINT
-      : type_(Type::kNumber), text_(std::to_string(value)) {}
-  JsonValue(const char* text) : type_(Type::kString), text_(text) {}  // NOLINT
-  JsonValue(std::string text)                                         // NOLINT
-      : type_(Type::kString), text_(std::move(text)) {}
-  JsonValue(absl::string_view text)  // NOLINT
-      : type_(Type::kString), text_(text) {}
-  // A number written exactly as `text` (e.g. "0.000125"); the caller makes
-  // sure it is a valid JSON number.
-  static JsonValue NumberText(std::string text);
-  static JsonValue Array();
-  static JsonValue Object();
-  template <typename T>
-  static JsonValue OrNull(const std::optional<T>& value) {
-    return value ? JsonValue(*value) : JsonValue();
-  }
-
-  // Adds a member to an object (a null value becomes an empty object first);
-  // an existing member of that name is replaced in place.
-  JsonValue& Set(absl::string_view key, JsonValue value);
-  // Appends to an array (a null value becomes an empty array first).
-  JsonValue& Append(JsonValue value);
-
-  Type type() const { return type_; }
-  bool is_null() const { return type_ == Type::kNull; }
-  bool is_bool() const { return type_ == Type::kBool; }
-  bool is_string() const { return type_ == Type::kString; }
-  bool is_number() const { return type_ == Type::kNumber; }
-  bool is_array() const { return type_ == Type::kArray; }
-  bool is_object() const { return type_ == Type::kObject; }
-  bool bool_value() const { return type_ == Type::kBool && bool_; }
-  // A string's contents, or a number's text; empty otherwise.
-  const std::string& text() const { return text_; }
-  // A number as an integer; 0 if not an integer number.
-  int64_t int_value() const;
-  const std::vector<JsonValue>& items() const { return items_; }
-  const std::vector<Member>& members() const { return members_; }
-  bool Has(absl::string_view key) const { return Find(key) != nullptr; }
-  // The member, or nullptr if absent or not an object.
-  const JsonValue* Find(absl::string_view key) const;
-  // The member, or a null value if absent.
-  const JsonValue& operator[](absl::string_view key) const;
-
-  // Compact JSON on one line, strings escaped per RFC 8259 (control
-  // characters as \u00XX; bytes >= 0x80 are passed through, so UTF-8 stays
-  // UTF-8).
-  std::string ToString() const;
-  void AppendTo(std::string* out) const;
-
- private:
-  Type type_ = Type::kNull;
-  bool bool_ = false;
-  std::string text_;
-  std::vector<JsonValue> items_;
-  std::vector<Member> members_;
-};
-
-// `text` as a JSON string literal, quotes included.
-std::string JsonQuote(absl::string_view text);
+// `value` as one line of compact JSON, as `plait-wire decode` prints it.
+// Bytes that are not valid UTF-8 are replaced with U+FFFD rather than making
+// the dump throw.
+std::string JsonLine(const nlohmann::ordered_json& value);
 
 struct TraceSummary {
   int packets = 0;
@@ -163,14 +92,14 @@ class TraceDecoder {
   // in the capture (1-based, counting records that are skipped, as tshark
   // does). The segment object's fields are documented at DecodeJson in
   // trace_decoder.cc and in `plait-wire --help`.
-  JsonValue DecodeJson(absl::Span<const uint8_t> packet, uint64_t timestamp_ns,
-                       int64_t frame);
-  JsonValue TruncatedJson(size_t captured, size_t original_length,
-                          uint64_t timestamp_ns, int64_t frame);
-  JsonValue UndecodableJson(absl::string_view why, uint64_t timestamp_ns,
-                            int64_t frame);
+  nlohmann::ordered_json DecodeJson(absl::Span<const uint8_t> packet,
+                                    uint64_t timestamp_ns, int64_t frame);
+  nlohmann::ordered_json TruncatedJson(size_t captured, size_t original_length,
+                                       uint64_t timestamp_ns, int64_t frame);
+  nlohmann::ordered_json UndecodableJson(absl::string_view why,
+                                         uint64_t timestamp_ns, int64_t frame);
   // {"summary": {...}}: the counts of summary() and the connections seen.
-  JsonValue SummaryJson() const;
+  nlohmann::ordered_json SummaryJson() const;
 
   const TraceSummary& summary() const { return summary_; }
 
@@ -241,7 +170,7 @@ class TraceDecoder {
   std::string StartLine(uint64_t timestamp_ns);
   // Counts one more packet; the time since the first one, in ns.
   uint64_t StartRecord(uint64_t timestamp_ns);
-  JsonValue StartJson(uint64_t timestamp_ns, int64_t frame);
+  nlohmann::ordered_json StartJson(uint64_t timestamp_ns, int64_t frame);
   // The flow of one direction of the segment's subflow, its ISN tracked.
   Flow& TrackFlow(const Segment& segment);
   std::vector<MappingVerdict> CheckMappings(const Segment& segment, Flow& flow);
@@ -257,12 +186,13 @@ class TraceDecoder {
   // The segment's MPTCP options as a JSON array in wire order, with the
   // derived values and verdicts of the connection tracking, which it updates.
   // `mappings` gets, per element, the checksummed mapping the option names.
-  JsonValue MptcpJson(const Segment& segment,
-                      std::vector<std::optional<MappingId>>* mappings);
-  JsonValue MptcpOptionJson(const Segment& segment, const MptcpOption& option,
-                            size_t length);
+  nlohmann::ordered_json MptcpJson(
+      const Segment& segment, std::vector<std::optional<MappingId>>* mappings);
+  nlohmann::ordered_json MptcpOptionJson(const Segment& segment,
+                                         const MptcpOption& option,
+                                         size_t length);
   void SetKey(Connection& connection, bool client, uint64_t key);
-  JsonValue ConnectionJson(int index) const;
+  nlohmann::ordered_json ConnectionJson(int index) const;
 
   TraceSummary summary_;
   absl::flat_hash_map<FlowKey, Flow> flows_;

@@ -341,6 +341,11 @@ bool TcpConnection::SendSegment(Time now, uint64_t begin, size_t max_length,
   return true;
 }
 
+void TcpConnection::SendAckNow(Time now) {
+  if (!IsSynchronized(state_) && state_ != TcpState::kSynReceived) return;
+  SendAck(now);
+}
+
 void TcpConnection::SendAck(Time now) {
   if (!have_irs_) return;
   SendSegment(now, snd_nxt_, 0, false, false, false);
@@ -527,6 +532,8 @@ void TcpConnection::OnSegment(const wire::Segment& s, Time now) {
   // else in the window gets a challenge ACK.
   if (Has(s, kRst)) {
     if (seq_rel == rcv_nxt_) {
+      // The owner sees the RST's options first (MP_FASTCLOSE, MP_TCPRST).
+      owner_->OnIncomingSegment(s, now);
       CloseWith(CloseReason::kReset, now);
     } else {
       ++stats_.challenge_acks;

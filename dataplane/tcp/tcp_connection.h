@@ -91,6 +91,11 @@ class TcpConnection {
   // Everything written was acknowledged.
   bool AllDataAcked() const;
 
+  // Sends a pure ACK at once, with whatever options the owner adds: for an
+  // owner that must signal something with no data to carry it (MPTCP's
+  // DATA_ACK, the MP_JOIN fourth ACK). Nothing in states without a peer.
+  void SendAckNow(Time now);
+
   // Sends FIN once everything written is sent (half-close).
   void Close(Time now);
   // Sends RST and closes at once.

@@ -643,6 +643,41 @@ TEST(TcpConnectionTest, OwnerMapsEverySegmentAndPeerSeesTheOptions) {
   EXPECT_EQ(client_owner.max_payload, 1460u - 12 - 24);
 }
 
+// The owner can send a pure ACK on demand, and sees an acceptable RST's
+// options before the connection closes.
+class CountingOwner : public RecordingOwner {
+ public:
+  void OnIncomingSegment(const wire::Segment& s, Time now) override {
+    if (s.tcp.has(TcpHeader::kRst)) ++resets_seen;
+  }
+  int resets_seen = 0;
+};
+
+TEST(TcpConnectionTest, OwnerSendsAckNowAndSeesTheReset) {
+  Loopback loop;
+  CountingOwner server_owner;
+  struct Out : TcpOutput {
+    Loopback* loop;
+    void SendPacket(absl::Span<const uint8_t> p) override {
+      loop->Transmit(1, p);
+    }
+  } out;
+  out.loop = &loop;
+  loop.server = std::make_unique<TcpConnection>(
+      TcpConfig(), loop.server->endpoints(), 5000, Loopback::Cc(TcpConfig()),
+      &server_owner, &out);
+  server_owner.connection = loop.server.get();
+  loop.client->Connect(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
+  const int before = loop.sent_packets[0];
+  loop.client->SendAckNow(loop.now);
+  EXPECT_EQ(loop.sent_packets[0], before + 1);
+  loop.client->Abort(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return server_owner.closed; }, Seconds(1)));
+  EXPECT_EQ(server_owner.resets_seen, 1);
+  EXPECT_EQ(server_owner.close_reason, CloseReason::kReset);
+}
+
 TEST(TcpConnectionTest, ConfigValidationNamesTheField) {
   TcpConfig config;
   config.window_scale = 15;

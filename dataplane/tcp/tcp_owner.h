@@ -62,7 +62,8 @@ class TcpOwner {
   virtual void AddOptions(const OutgoingSegment& segment,
                           wire::OptionWriter& writer) {}
   virtual void OnSegmentSent(const OutgoingSegment& segment) {}
-  // Every segment accepted for this connection, before the engine acts on it.
+  // Every segment accepted for this connection, before the engine acts on it,
+  // including an acceptable RST (so that its MPTCP options can be read).
   virtual void OnIncomingSegment(const wire::Segment& segment, Time now) {}
 
   virtual void OnRttSample(Duration rtt, Time now) {}

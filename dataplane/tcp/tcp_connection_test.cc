@@ -18,7 +18,6 @@ using tcp_testing::Pattern;
 using tcp_testing::RecordingOwner;
 using wire::TcpHeader;
 
-
 TEST(TcpConnectionTest, HandshakeNegotiatesOptions) {
   Loopback loop;
   loop.client->Connect(loop.now);
@@ -129,8 +128,8 @@ TEST(TcpConnectionTest, SynRetriesRunOutAgainstABlackHole) {
   Loopback loop(config);
   loop.filter = [](int, const wire::Segment&) { return false; };
   loop.client->Connect(loop.now);
-  ASSERT_TRUE(loop.RunUntil([&] { return loop.owners[0].closed; },
-                            Seconds(60)));
+  ASSERT_TRUE(
+      loop.RunUntil([&] { return loop.owners[0].closed; }, Seconds(60)));
   EXPECT_EQ(loop.owners[0].close_reason, CloseReason::kTimeout);
   // 1 + 2 + 4 + 8 s of backed-off timeouts.
   EXPECT_EQ(loop.now, Time() + Seconds(15));
@@ -148,8 +147,8 @@ TEST(TcpConnectionTest, DataRetriesRunOutWhenThePathDies) {
   dead = true;
   const std::vector<uint8_t> data = Pattern(10'000);
   loop.client->Write(data, loop.now);
-  ASSERT_TRUE(loop.RunUntil([&] { return loop.owners[0].closed; },
-                            Seconds(120)));
+  ASSERT_TRUE(
+      loop.RunUntil([&] { return loop.owners[0].closed; }, Seconds(120)));
   EXPECT_EQ(loop.owners[0].close_reason, CloseReason::kTimeout);
   EXPECT_EQ(loop.client->stats().rto_count, 5u);
 }
@@ -205,10 +204,15 @@ TEST(TcpConnectionTest, ZeroWindowIsProbedUntilTheReaderReturns) {
   const std::vector<uint8_t> data = Pattern(300'000);
   size_t offset = 0;
   auto write_more = [&] {
-    offset += loop.client->Write(absl::MakeConstSpan(data).subspan(offset),
-                                 loop.now);
+    offset +=
+        loop.client->Write(absl::MakeConstSpan(data).subspan(offset), loop.now);
   };
-  loop.RunUntil([&] { write_more(); return false; }, Seconds(20));
+  loop.RunUntil(
+      [&] {
+        write_more();
+        return false;
+      },
+      Seconds(20));
   // All of the buffer but what receiver silly window avoidance holds back
   // (less than one MSS).
   EXPECT_LE(loop.server->readable_bytes(), 64u * 1024);
@@ -236,8 +240,8 @@ TEST(TcpConnectionTest, SendBufferPushesBackOnTheWriter) {
   const std::vector<uint8_t> data = Pattern(50'000);
   EXPECT_EQ(loop.client->Write(data, loop.now), 10'000u);
   EXPECT_EQ(loop.client->Write(data, loop.now), 0u);
-  ASSERT_TRUE(loop.RunUntil(
-      [&] { return loop.owners[0].writable_events > 0; }, Seconds(1)));
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.owners[0].writable_events > 0; },
+                            Seconds(1)));
   EXPECT_GT(loop.client->send_buffer_free(), 0u);
 }
 
@@ -278,9 +282,9 @@ std::vector<uint8_t> ForgedSegment(Loopback& loop, uint32_t seq, uint32_t ack,
   EXPECT_TRUE(wire::WriteTcpHeader(tcp, {}, out).ok());
   std::vector<uint8_t> payload(payload_length, 0xee);
   out.WriteBytes(payload);
-  EXPECT_TRUE(wire::FillTcpChecksum(ip.src, ip.dst,
-                                    absl::MakeSpan(packet).subspan(20))
-                  .ok());
+  EXPECT_TRUE(
+      wire::FillTcpChecksum(ip.src, ip.dst, absl::MakeSpan(packet).subspan(20))
+          .ok());
   return packet;
 }
 
@@ -293,8 +297,8 @@ TEST(TcpConnectionTest, OffsetRstGetsAChallengeAck) {
   // A RST 100 bytes into the server's window: not the exact sequence
   // number, so a challenge ACK goes out and the connection stays.
   const int sent_before = loop.sent_packets[1];
-  auto segment = wire::ParseSegment(ForgedSegment(
-      loop, loop.client->isn() + 1 + 100, 0, TcpHeader::kRst, 0));
+  auto segment = wire::ParseSegment(
+      ForgedSegment(loop, loop.client->isn() + 1 + 100, 0, TcpHeader::kRst, 0));
   ASSERT_TRUE(segment.ok());
   loop.server->OnSegment(*segment, loop.now);
   EXPECT_EQ(loop.server->state(), TcpState::kEstablished);
@@ -316,9 +320,9 @@ TEST(TcpConnectionTest, DataOnASegmentWithAnImpossibleAckIsDropped) {
   Loopback loop(config, config);
   loop.client->Connect(loop.now);
   ASSERT_TRUE(loop.RunUntil([&] { return Established(loop); }, Seconds(1)));
-  auto segment = wire::ParseSegment(ForgedSegment(
-      loop, loop.client->isn() + 1, loop.server->isn() + 1 + 100000,
-      TcpHeader::kAck, 10));
+  auto segment = wire::ParseSegment(
+      ForgedSegment(loop, loop.client->isn() + 1,
+                    loop.server->isn() + 1 + 100000, TcpHeader::kAck, 10));
   ASSERT_TRUE(segment.ok());
   loop.server->OnSegment(*segment, loop.now);
   EXPECT_EQ(loop.server->readable_bytes(), 0u);
@@ -337,7 +341,8 @@ TEST(TcpConnectionTest, TinyPeerMssIsRaisedToTheFloor) {
   ip.src = loop.client->endpoints().remote;
   ip.dst = loop.client->endpoints().local;
   ASSERT_TRUE(wire::WriteIpv4Header(ip, 20 + 16, out).ok());
-  const uint8_t options[16] = {2, 4, 0, 12, 1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 0};
+  const uint8_t options[16] = {2, 4, 0, 12, 1, 1, 8, 10,
+                               0, 0, 0, 5,  0, 0, 0, 0};
   wire::TcpHeaderFields tcp;
   tcp.src_port = 80;
   tcp.dst_port = 40000;
@@ -346,9 +351,9 @@ TEST(TcpConnectionTest, TinyPeerMssIsRaisedToTheFloor) {
   tcp.flags = TcpHeader::kAck | TcpHeader::kSyn;
   tcp.window = 65535;
   ASSERT_TRUE(wire::WriteTcpHeader(tcp, options, out).ok());
-  ASSERT_TRUE(wire::FillTcpChecksum(ip.src, ip.dst,
-                                    absl::MakeSpan(packet).subspan(20))
-                  .ok());
+  ASSERT_TRUE(
+      wire::FillTcpChecksum(ip.src, ip.dst, absl::MakeSpan(packet).subspan(20))
+          .ok());
   auto segment = wire::ParseSegment(packet);
   ASSERT_TRUE(segment.ok());
   loop.filter = [](int, const wire::Segment&) { return false; };
@@ -424,8 +429,7 @@ TEST(TcpConnectionTest, CloseInSynReceivedFinishesTheHandshakeFirst) {
       Seconds(1)));
   EXPECT_TRUE(loop.owners[1].established);
   ASSERT_TRUE(loop.RunUntil(
-      [&] { return loop.server->state() == TcpState::kFinWait2; },
-      Seconds(1)));
+      [&] { return loop.server->state() == TcpState::kFinWait2; }, Seconds(1)));
 }
 
 TEST(TcpConnectionTest, SimultaneousOpen) {
@@ -481,8 +485,8 @@ TEST(TcpConnectionTest, KeepaliveDetectsAVanishedPeer) {
   EXPECT_EQ(loop.client->state(), TcpState::kEstablished);
   EXPECT_GT(loop.client->stats().keepalive_probes, 0u);
   dead = true;
-  ASSERT_TRUE(loop.RunUntil([&] { return loop.owners[0].closed; },
-                            Seconds(30)));
+  ASSERT_TRUE(
+      loop.RunUntil([&] { return loop.owners[0].closed; }, Seconds(30)));
   EXPECT_EQ(loop.owners[0].close_reason, CloseReason::kKeepaliveTimeout);
 }
 
@@ -515,9 +519,9 @@ TEST(TcpConnectionTest, PawsDropsAReplayedOldSegment) {
   ASSERT_TRUE(wire::WriteTcpHeader(tcp, ts, out).ok());
   const uint8_t payload[10] = {};
   out.WriteBytes(payload);
-  ASSERT_TRUE(wire::FillTcpChecksum(ip.src, ip.dst,
-                                    absl::MakeSpan(packet).subspan(20))
-                  .ok());
+  ASSERT_TRUE(
+      wire::FillTcpChecksum(ip.src, ip.dst, absl::MakeSpan(packet).subspan(20))
+          .ok());
   auto segment = wire::ParseSegment(packet);
   ASSERT_TRUE(segment.ok());
   loop.server->OnSegment(*segment, loop.now);
@@ -568,12 +572,11 @@ class MappingOwner : public RecordingOwner {
     if (segment.data_length == 0) return;
     wire::Dss dss;
     dss.data_ack = 77;
-    dss.mapping = wire::DssMapping{.dsn = 1'000'000 + segment.data_offset,
-                                   .dsn_64 = true,
-                                   .subflow_seq =
-                                       static_cast<uint32_t>(segment.data_offset + 1),
-                                   .data_level_length = static_cast<uint16_t>(
-                                       segment.data_length)};
+    dss.mapping = wire::DssMapping{
+        .dsn = 1'000'000 + segment.data_offset,
+        .dsn_64 = true,
+        .subflow_seq = static_cast<uint32_t>(segment.data_offset + 1),
+        .data_level_length = static_cast<uint16_t>(segment.data_length)};
     writer.Add(wire::MptcpOption{dss});
   }
   void OnSegmentSent(const OutgoingSegment& segment) override {
@@ -631,9 +634,9 @@ TEST(TcpConnectionTest, OwnerMapsEverySegmentAndPeerSeesTheOptions) {
   loop.client->Connect(loop.now);
   const std::vector<uint8_t> data = Pattern(2'000'000);
   ASSERT_TRUE(loop.Send(0, data, Seconds(30)));
-  ASSERT_TRUE(loop.RunUntil(
-      [&] { return server_owner.received.size() == data.size(); },
-      Seconds(30)));
+  ASSERT_TRUE(
+      loop.RunUntil([&] { return server_owner.received.size() == data.size(); },
+                    Seconds(30)));
   EXPECT_EQ(server_owner.received, data);
   EXPECT_GT(client_owner.mapped_segments, 1300);
   EXPECT_EQ(server_owner.data_segments_seen, client_owner.mapped_segments);

@@ -61,12 +61,16 @@ SenderApp::SenderApp(uint64_t seed, uint64_t bytes, Time stop)
 }
 
 void SenderApp::Pump(Time now) {
-  if (connection_ == nullptr || done_) return;
+  if ((connection_ == nullptr && mptcp_ == nullptr) || done_) return;
   while (true) {
     const bool by_size = target_ > 0;
     if ((by_size && written_ >= target_) || (!by_size && now >= stop_)) {
       done_ = true;
-      connection_->Close(now);
+      if (mptcp_ != nullptr) {
+        mptcp_->Close(now);
+      } else {
+        connection_->Close(now);
+      }
       return;
     }
     if (chunk_used_ == chunk_.size()) {
@@ -77,7 +81,8 @@ void SenderApp::Pump(Time now) {
       chunk_used_ = 0;
     }
     const auto rest = absl::MakeConstSpan(chunk_).subspan(chunk_used_);
-    const size_t taken = connection_->Write(rest, now);
+    const size_t taken = mptcp_ != nullptr ? mptcp_->Write(rest, now)
+                                           : connection_->Write(rest, now);
     if (taken == 0) return;  // OnWritable will call again
     hash_.Add(rest.subspan(0, taken));
     chunk_used_ += taken;
@@ -88,14 +93,23 @@ void SenderApp::Pump(Time now) {
 void SenderApp::OnReadable(Time now) {
   // The receiver sends nothing but its FIN; drain and ignore.
   uint8_t sink[512];
+  if (mptcp_ != nullptr) {
+    while (mptcp_->Read(sink, now) > 0) {
+    }
+    return;
+  }
   while (connection_ != nullptr && connection_->Read(sink, now) > 0) {
   }
 }
 
 void ReceiverApp::OnReadable(Time now) {
-  if (connection_ == nullptr) return;
+  if (connection_ == nullptr && mptcp_ == nullptr) return;
+  const auto read = [&] {
+    return mptcp_ != nullptr ? mptcp_->Read(absl::MakeSpan(buffer_), now)
+                             : connection_->Read(absl::MakeSpan(buffer_), now);
+  };
   size_t n;
-  while ((n = connection_->Read(absl::MakeSpan(buffer_), now)) > 0) {
+  while ((n = read()) > 0) {
     if (!first_byte_at) first_byte_at = now;
     last_byte_at = now;
     hash_.Add(absl::MakeConstSpan(buffer_.data(), n));
@@ -105,9 +119,15 @@ void ReceiverApp::OnReadable(Time now) {
     }
     received_ += n;
   }
-  if (connection_->AtEndOfStream() && !end_of_stream_at) {
+  const bool at_end = mptcp_ != nullptr ? mptcp_->AtEndOfStream()
+                                        : connection_->AtEndOfStream();
+  if (at_end && !end_of_stream_at) {
     end_of_stream_at = now;
-    connection_->Close(now);
+    if (mptcp_ != nullptr) {
+      mptcp_->Close(now);
+    } else {
+      connection_->Close(now);
+    }
   }
 }
 

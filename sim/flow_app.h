@@ -12,7 +12,9 @@
 #include <optional>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "dataplane/base/time.h"
+#include "dataplane/mptcp/mptcp_connection.h"
 #include "dataplane/tcp/tcp_connection.h"
 
 namespace plait::sim {
@@ -45,7 +47,9 @@ class PatternStream {
   int left_ = 0;  // bytes of word_ not yet used
 };
 
-class SenderApp : public tcp::TcpOwner {
+// The applications run over a TCP connection or an MPTCP connection (set
+// one of them); the MPTCP owner's events mirror TCP's.
+class SenderApp : public tcp::TcpOwner, public mptcp::MptcpOwner {
  public:
   // Sends `bytes`, or (with bytes == 0) keeps sending until `stop`, then
   // closes; with `abort_at`, aborts at that time instead (the caller calls
@@ -55,15 +59,27 @@ class SenderApp : public tcp::TcpOwner {
   void set_connection(tcp::TcpConnection* connection) {
     connection_ = connection;
   }
+  void set_mptcp(mptcp::MptcpConnection* connection) { mptcp_ = connection; }
+  // Called once the connection is established (before the first Pump).
+  void set_on_established(absl::AnyInvocable<void(Time)> fn) {
+    on_established_ = std::move(fn);
+  }
   // Writes as much as the connection takes; closes when done.
   void Pump(Time now);
 
-  void OnEstablished(Time now) override { Pump(now); }
+  void OnEstablished(Time now) override {
+    if (on_established_) on_established_(now);
+    Pump(now);
+  }
   void OnWritable(Time now) override { Pump(now); }
   void OnReadable(Time now) override;  // the receiver's FIN
   void OnClosed(Time now, tcp::CloseReason reason) override {
     closed_at = now;
     close_reason = reason;
+  }
+  void OnClosed(Time now, mptcp::MptcpCloseReason reason) override {
+    closed_at = now;
+    mptcp_close_reason = reason;
   }
   void OnRttSample(Duration rtt, Time now) override {
     rtt_samples.push_back(rtt);
@@ -75,10 +91,13 @@ class SenderApp : public tcp::TcpOwner {
 
   std::optional<Time> closed_at;
   tcp::CloseReason close_reason = tcp::CloseReason::kNormal;
+  mptcp::MptcpCloseReason mptcp_close_reason = mptcp::MptcpCloseReason::kNormal;
   std::vector<Duration> rtt_samples;
 
  private:
   tcp::TcpConnection* connection_ = nullptr;
+  mptcp::MptcpConnection* mptcp_ = nullptr;
+  absl::AnyInvocable<void(Time)> on_established_;
   PatternStream pattern_;
   StreamHash hash_;
   uint64_t target_;
@@ -89,7 +108,7 @@ class SenderApp : public tcp::TcpOwner {
   size_t chunk_used_ = 0;  // bytes of chunk_ already accepted
 };
 
-class ReceiverApp : public tcp::TcpOwner {
+class ReceiverApp : public tcp::TcpOwner, public mptcp::MptcpOwner {
  public:
   // `seed` is the sender's: each byte read is compared with the stream the
   // sender generates, so a connection that ends early (a reset) still
@@ -99,10 +118,15 @@ class ReceiverApp : public tcp::TcpOwner {
   void set_connection(tcp::TcpConnection* connection) {
     connection_ = connection;
   }
+  void set_mptcp(mptcp::MptcpConnection* connection) { mptcp_ = connection; }
   void OnReadable(Time now) override;
   void OnClosed(Time now, tcp::CloseReason reason) override {
     closed_at = now;
     close_reason = reason;
+  }
+  void OnClosed(Time now, mptcp::MptcpCloseReason reason) override {
+    closed_at = now;
+    mptcp_close_reason = reason;
   }
 
   uint64_t received() const { return received_; }
@@ -115,9 +139,11 @@ class ReceiverApp : public tcp::TcpOwner {
   std::optional<Time> end_of_stream_at;
   std::optional<Time> closed_at;
   tcp::CloseReason close_reason = tcp::CloseReason::kNormal;
+  mptcp::MptcpCloseReason mptcp_close_reason = mptcp::MptcpCloseReason::kNormal;
 
  private:
   tcp::TcpConnection* connection_ = nullptr;
+  mptcp::MptcpConnection* mptcp_ = nullptr;
   StreamHash hash_;
   PatternStream expected_;
   bool mismatch_ = false;

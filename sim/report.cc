@@ -65,6 +65,24 @@ std::string ScenarioReport::ToJson() const {
     flow["rtt_ms"] = {{"samples", f.rtt.samples},   {"min", Num(f.rtt.min_ms)},
                       {"mean", Num(f.rtt.mean_ms)}, {"p50", Num(f.rtt.p50_ms)},
                       {"p99", Num(f.rtt.p99_ms)},   {"max", Num(f.rtt.max_ms)}};
+    if (f.mptcp) {
+      ordered_json subflows = ordered_json::array();
+      for (const FlowReport::Subflow& s : f.subflows) {
+        ordered_json sf = ordered_json::object();
+        sf["local"] = s.local;
+        sf["remote"] = s.remote;
+        sf["bytes_sent"] = s.bytes_sent;
+        sf["bytes_acked"] = s.bytes_acked;
+        sf["rto_count"] = s.rto_count;
+        sf["state"] = s.state;
+        subflows.push_back(std::move(sf));
+      }
+      ordered_json m = ordered_json::object();
+      m["fallback"] = f.fallback;
+      m["bytes_reinjected"] = f.bytes_reinjected;
+      m["subflows"] = std::move(subflows);
+      flow["mptcp"] = std::move(m);
+    }
     flow_list.push_back(std::move(flow));
   }
   ordered_json link_list = ordered_json::array();

@@ -51,6 +51,19 @@ struct FlowReport {
   uint64_t receiver_dropped_segments = 0;
   uint64_t receiver_challenge_acks = 0;
   RttSummary rtt;
+  // MPTCP flows only (the JSON has an "mptcp" member only for them).
+  bool mptcp = false;
+  bool fallback = false;  // the connection fell back to plain TCP
+  struct Subflow {
+    std::string local;         // "address:port" on the client
+    std::string remote;        // on the server
+    uint64_t bytes_sent = 0;   // payload, retransmissions included
+    uint64_t bytes_acked = 0;  // the subflow-level bytes the server acked
+    uint64_t rto_count = 0;
+    std::string state;  // the client subflow's TCP state at the end
+  };
+  std::vector<Subflow> subflows;  // the client's, in opening order
+  uint64_t bytes_reinjected = 0;
 };
 
 // What a host's TCP dropped before any connection saw it.

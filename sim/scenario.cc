@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "dataplane/cc/registry.h"
+#include "dataplane/sched/registry.h"
 #include "dataplane/wire/ip_address.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -138,7 +139,9 @@ absl::Status Checker::Check() {
       const wire::IpAddress address =
           *wire::IpAddress::Parse(link.middleboxes(m).nat().public_address());
       if (!all_addresses.insert(address).second) {
-        return Error({{"links", i}, {"middleboxes", m}, {"nat", -1},
+        return Error({{"links", i},
+                      {"middleboxes", m},
+                      {"nat", -1},
                       {"public_address", -1}},
                      absl::StrCat(address.ToString(), " is used twice"));
       }
@@ -315,6 +318,51 @@ absl::Status Checker::CheckFlow(int i) {
   }
   if (flow.mss() != 0 && (flow.mss() < 88 || flow.mss() > 65495)) {
     return Error({{"flows", i}, {"mss", -1}}, "must be between 88 and 65495");
+  }
+  if (flow.has_mptcp()) {
+    const v1::Mptcp& m = flow.mptcp();
+    const auto bad = [&](const char* field, const std::string& what) {
+      return Error({{"flows", i}, {"mptcp", -1}, {field, -1}}, what);
+    };
+    const auto one_of = [](const std::string& value,
+                           const std::vector<std::string>& names) {
+      return absl::StrCat("\"", value,
+                          "\" is not one of: ", absl::StrJoin(names, ", "));
+    };
+    const std::vector<std::string> schedulers = sched::SchedulerNames();
+    if (!m.scheduler().empty() &&
+        std::find(schedulers.begin(), schedulers.end(), m.scheduler()) ==
+            schedulers.end()) {
+      return bad("scheduler", one_of(m.scheduler(), schedulers));
+    }
+    const std::vector<std::string> ccs = cc::CongestionControlNames();
+    if (!m.congestion_control().empty() &&
+        std::find(ccs.begin(), ccs.end(), m.congestion_control()) ==
+            ccs.end()) {
+      return bad("congestion_control", one_of(m.congestion_control(), ccs));
+    }
+    const std::vector<std::string> pms = {"fullmesh", "none"};
+    if (!m.path_manager().empty() &&
+        std::find(pms.begin(), pms.end(), m.path_manager()) == pms.end()) {
+      return bad("path_manager", one_of(m.path_manager(), pms));
+    }
+    for (int b = 0; b < m.backup_addresses_size(); ++b) {
+      auto parsed = wire::IpAddress::Parse(m.backup_addresses(b));
+      const auto& own = addresses_[flow.client()];
+      if (!parsed.ok() ||
+          std::find(own.begin(), own.end(), *parsed) == own.end()) {
+        return Error(
+            {{"flows", i}, {"mptcp", -1}, {"backup_addresses", b}},
+            absl::StrCat("\"", m.backup_addresses(b),
+                         "\" is not an address of \"", flow.client(), "\""));
+      }
+    }
+    if (!m.enabled() &&
+        (!m.scheduler().empty() || !m.congestion_control().empty() ||
+         !m.path_manager().empty() || m.checksums() ||
+         m.backup_addresses_size() > 0)) {
+      return bad("enabled", "is false but other mptcp fields are set");
+    }
   }
   return absl::OkStatus();
 }

@@ -1,5 +1,6 @@
 #include "sim/scenario_runner.h"
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 
@@ -56,6 +57,18 @@ std::string EndOf(const tcp::TcpConnection* c,
   return tcp::CloseReasonName(reason);
 }
 
+std::string EndOfMptcp(const mptcp::MptcpConnection* c,
+                       mptcp::MptcpCloseReason reason) {
+  if (c == nullptr) return "never-opened";
+  if (!c->closed()) return "open";
+  if (reason == mptcp::MptcpCloseReason::kNormal) return "closed";
+  return mptcp::MptcpCloseReasonName(reason);
+}
+
+std::string EndpointText(const wire::IpAddress& address, uint16_t port) {
+  return absl::StrCat(address.ToString(), ":", port);
+}
+
 // Everything one run builds; destroyed when the run ends.
 class Run {
  public:
@@ -71,6 +84,11 @@ class Run {
     std::unique_ptr<ReceiverApp> receiver;
     tcp::TcpConnection* client = nullptr;
     tcp::TcpConnection* server = nullptr;
+    // MPTCP flows: the client always, the server unless its host does not
+    // speak MPTCP (then `server` is a plain TCP connection).
+    mptcp::MptcpConnection* mptcp_client = nullptr;
+    mptcp::MptcpConnection* mptcp_server = nullptr;
+    bool mptcp = false;
     TcpHost* client_host = nullptr;
     TcpHost* server_host = nullptr;
   };
@@ -274,7 +292,8 @@ absl::Status Run::StartFlows() {
     if (spec.receive_buffer_bytes() > 0) {
       config.receive_buffer_bytes = spec.receive_buffer_bytes();
       while (config.window_scale < 14 &&
-             config.receive_buffer_bytes > (size_t{65535} << config.window_scale)) {
+             config.receive_buffer_bytes >
+                 (size_t{65535} << config.window_scale)) {
         ++config.window_scale;
       }
     }
@@ -303,29 +322,120 @@ absl::Status Run::StartFlows() {
         spec.duration_s() > 0 ? At(spec.start_s() + spec.duration_s()) : kNever;
     flow.sender = std::make_unique<SenderApp>(
         seed_ * 7919 + static_cast<uint64_t>(i), spec.bytes(), stop);
-    flow.receiver = std::make_unique<ReceiverApp>(seed_ * 7919 +
-                                                  static_cast<uint64_t>(i));
+    flow.receiver =
+        std::make_unique<ReceiverApp>(seed_ * 7919 + static_cast<uint64_t>(i));
     flow.client_host = tcp_hosts_.at(spec.client()).get();
     flow.server_host = tcp_hosts_.at(spec.server()).get();
     Flow* f = &flow;
+    bool server_plain = false;
+    for (const v1::Node& node : scenario_.nodes()) {
+      if (node.name() == spec.server()) server_plain = node.no_mptcp();
+    }
+    if (spec.has_mptcp() && spec.mptcp().enabled()) {
+      flow.mptcp = true;
+      const v1::Mptcp& m = spec.mptcp();
+      mptcp::MptcpConfig mc;
+      mc.tcp = config;
+      mc.tcp.congestion_control =
+          m.congestion_control().empty() ? "lia" : m.congestion_control();
+      mc.scheduler = m.scheduler().empty() ? "minrtt" : m.scheduler();
+      mc.checksums = m.checksums();
+      mc.send_buffer_bytes = config.send_buffer_bytes;
+      mc.receive_buffer_bytes = config.receive_buffer_bytes;
+      if (!server_plain) {
+        flow.server_host->mptcp_stack().Listen(
+            server_address, port, mc,
+            stack::Stack::Acceptor{
+                [f](const tcp::TcpEndpoints&) -> mptcp::MptcpOwner* {
+                  return f->mptcp_server == nullptr ? f->receiver.get()
+                                                    : nullptr;
+                },
+                [f](mptcp::MptcpConnection* c) {
+                  f->mptcp_server = c;
+                  f->receiver->set_mptcp(c);
+                }});
+      } else {
+        flow.server_host->Listen(
+            server_address, port, config,
+            TcpHost::Acceptor{[f](const tcp::TcpEndpoints&) -> tcp::TcpOwner* {
+                                return f->server == nullptr ? f->receiver.get()
+                                                            : nullptr;
+                              },
+                              [f](tcp::TcpConnection* c) {
+                                f->server = c;
+                                f->receiver->set_connection(c);
+                              }});
+      }
+      std::vector<wire::IpAddress> backups;
+      for (const std::string& text : m.backup_addresses()) {
+        backups.push_back(*wire::IpAddress::Parse(text));
+      }
+      std::vector<wire::IpAddress> others;
+      if (m.path_manager() != "none") {
+        for (const wire::IpAddress& a : client_host.addresses()) {
+          if (a != client_address) others.push_back(a);
+        }
+      }
+      // The full mesh as it is today: once established, one subflow from
+      // each other client address to the server's address.
+      flow.sender->set_on_established([this, f, others, backups, server_address,
+                                       port](Time) {
+        sim_.Schedule(sim_.now(), [this, f, others, backups, server_address,
+                                   port] {
+          if (f->mptcp_client == nullptr || f->mptcp_client->fallback()) {
+            return;
+          }
+          for (const wire::IpAddress& a : others) {
+            const bool backup =
+                std::find(backups.begin(), backups.end(), a) != backups.end();
+            f->client_host->mptcp_stack().AddSubflow(
+                f->mptcp_client, a, server_address, port, sim_.now(), backup);
+          }
+          f->client_host->PokeStack();
+        });
+      });
+      sim_.Schedule(start, [this, f, mc, client_address, server_address, port] {
+        auto connection = f->client_host->mptcp_stack().Connect(
+            mc, client_address, server_address, port, f->sender.get(),
+            sim_.now());
+        if (!connection.ok()) return;
+        f->mptcp_client = *connection;
+        f->sender->set_mptcp(*connection);
+        f->client_host->PokeStack();
+      });
+      if (stop != kNever) {
+        sim_.Schedule(stop, [this, f] {
+          f->sender->Pump(sim_.now());
+          f->client_host->PokeStack();
+        });
+      }
+      if (spec.abort_at_s() > 0) {
+        sim_.Schedule(At(spec.abort_at_s()), [this, f] {
+          if (f->mptcp_client == nullptr) return;
+          f->mptcp_client->Abort(sim_.now());
+          f->client_host->PokeStack();
+        });
+      }
+      continue;
+    }
     flow.server_host->Listen(
         server_address, port, config,
-        TcpHost::Acceptor{
-            [f](const tcp::TcpEndpoints&) -> tcp::TcpOwner* {
-              return f->server == nullptr ? f->receiver.get() : nullptr;
-            },
-            [f](tcp::TcpConnection* c) {
-              f->server = c;
-              f->receiver->set_connection(c);
-            }});
-    sim_.Schedule(start, [this, f, config, client_address, server_address,
-                          port] {
-      auto connection = f->client_host->Connect(
-          config, client_address, server_address, port, f->sender.get());
-      if (!connection.ok()) return;
-      f->client = *connection;
-      f->sender->set_connection(*connection);
-    });
+        TcpHost::Acceptor{[f](const tcp::TcpEndpoints&) -> tcp::TcpOwner* {
+                            return f->server == nullptr ? f->receiver.get()
+                                                        : nullptr;
+                          },
+                          [f](tcp::TcpConnection* c) {
+                            f->server = c;
+                            f->receiver->set_connection(c);
+                          }});
+    sim_.Schedule(
+        start, [this, f, config, client_address, server_address, port] {
+          auto connection = f->client_host->Connect(
+              config, client_address, server_address, port, f->sender.get());
+          if (!connection.ok()) return;
+          f->client = *connection;
+          f->sender->set_connection(*connection);
+        });
     if (stop != kNever) {
       // Duration flows stop writing at `stop` even if never blocked then.
       sim_.Schedule(stop, [this, f] {
@@ -346,6 +456,14 @@ absl::Status Run::StartFlows() {
 
 bool Run::AllFlowsDone() const {
   for (const Flow& f : flows_) {
+    if (f.mptcp) {
+      if (f.mptcp_client == nullptr || !f.mptcp_client->closed()) return false;
+      if (f.mptcp_server != nullptr && !f.mptcp_server->closed()) return false;
+      if (f.server != nullptr && f.server->state() != tcp::TcpState::kClosed) {
+        return false;
+      }
+      continue;
+    }
     if (f.client == nullptr) return false;
     const tcp::TcpState sender = f.client->state();
     const bool sender_done =
@@ -373,8 +491,8 @@ RunResult Run::Report() {
     r.completed = f.receiver->end_of_stream_at.has_value();
     r.intact = r.bytes_sent == r.bytes_delivered &&
                f.sender->digest() == f.receiver->digest();
-    r.prefix_intact = f.receiver->in_order_so_far() &&
-                      r.bytes_delivered <= r.bytes_sent;
+    r.prefix_intact =
+        f.receiver->in_order_so_far() && r.bytes_delivered <= r.bytes_sent;
     if (r.completed) {
       r.completion_time_s =
           ToSeconds(*f.receiver->end_of_stream_at - At(r.start_s));
@@ -385,6 +503,40 @@ RunResult Run::Report() {
     r.sender_end = EndOf(f.client, f.sender->closed_at, f.sender->close_reason);
     r.receiver_end =
         EndOf(f.server, f.receiver->closed_at, f.receiver->close_reason);
+    if (f.mptcp) {
+      r.mptcp = true;
+      r.sender_end = EndOfMptcp(f.mptcp_client, f.sender->mptcp_close_reason);
+      if (f.server == nullptr) {
+        r.receiver_end =
+            EndOfMptcp(f.mptcp_server, f.receiver->mptcp_close_reason);
+      }
+      if (f.mptcp_client != nullptr) {
+        const mptcp::MptcpConnection& c = *f.mptcp_client;
+        r.fallback = c.fallback();
+        r.bytes_reinjected = c.stats().bytes_reinjected;
+        for (size_t k = 0; k < c.subflow_count(); ++k) {
+          const tcp::TcpConnection& t = c.subflow(k);
+          const tcp::TcpStats& s = t.stats();
+          r.segments_sent += s.segments_sent;
+          r.segments_retransmitted += s.segments_retransmitted;
+          r.bytes_retransmitted += s.bytes_retransmitted;
+          r.rto_count += s.rto_count;
+          r.fast_recoveries += s.fast_recoveries;
+          const tcp::TcpEndpoints& e = t.endpoints();
+          r.subflows.push_back(FlowReport::Subflow{
+              EndpointText(e.local, e.local_port),
+              EndpointText(e.remote, e.remote_port), s.bytes_sent,
+              s.bytes_acked, s.rto_count, tcp::TcpStateName(t.state())});
+        }
+      }
+      if (f.mptcp_server != nullptr) {
+        for (size_t k = 0; k < f.mptcp_server->subflow_count(); ++k) {
+          const tcp::TcpStats& s = f.mptcp_server->subflow(k).stats();
+          r.receiver_dropped_segments += s.dropped_segments;
+          r.receiver_challenge_acks += s.challenge_acks;
+        }
+      }
+    }
     if (f.client != nullptr) {
       const tcp::TcpStats& s = f.client->stats();
       r.segments_sent = s.segments_sent;

@@ -7,6 +7,8 @@
 namespace plait::sim {
 namespace {
 
+// The tests name lines and columns of this text: keep its layout.
+// clang-format off
 constexpr char kGood[] = R"pb(
   name: "two hosts"
   stop_s: 10
@@ -18,6 +20,7 @@ constexpr char kGood[] = R"pb(
   flows { name: "f" client: "a" server: "b" bytes: 1000 }
   events { link: "l1" at_s: 1 up: false }
 )pb";
+// clang-format on
 
 TEST(ParseScenarioTest, AcceptsAValidScenario) {
   auto scenario = ParseScenario(kGood, "good.textproto");
@@ -72,13 +75,24 @@ INSTANTIATE_TEST_SUITE_P(
         Broken{"queue_bdp: 1 delay_ms: 5", "queue_bdp: 1 queue_bytes: 9",
                "s.textproto:8: links[1].a_to_b.queue_bdp: give queue_bytes or "
                "queue_bdp, not both"},
-        Broken{"server: \"b\" bytes", "server: \"b\" congestion_control: \"bbr\" bytes",
+        Broken{"server: \"b\" bytes",
+               "server: \"b\" congestion_control: \"bbr\" bytes",
                "s.textproto:9: flows[0].congestion_control: \"bbr\" is not one "
                "of: reno, cubic"},
         Broken{"server: \"b\" bytes",
                "server: \"b\" congestion_control: \"lia\" bytes",
                "s.textproto:9: flows[0].congestion_control: \"lia\" is not one "
-               "of: reno, cubic"}));
+               "of: reno, cubic"},
+        Broken{"server: \"b\" bytes",
+               "server: \"b\" mptcp { enabled: true scheduler: \"fifo\" } "
+               "bytes",
+               "s.textproto:9: flows[0].mptcp.scheduler: \"fifo\" is not one "
+               "of: minrtt, roundrobin, redundant, blest, ecf"},
+        Broken{"server: \"b\" bytes",
+               "server: \"b\" mptcp { enabled: true path_manager: \"x\" } "
+               "bytes",
+               "s.textproto:9: flows[0].mptcp.path_manager: \"x\" is not one "
+               "of: fullmesh, none"}));
 
 }  // namespace
 }  // namespace plait::sim

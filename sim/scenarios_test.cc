@@ -14,7 +14,8 @@
 namespace plait::sim {
 namespace {
 
-ScenarioReport RunNamed(const std::string& name, std::optional<uint64_t> seed = {}) {
+ScenarioReport RunNamed(const std::string& name,
+                        std::optional<uint64_t> seed = {}) {
   const std::string path = "sim/scenarios/" + name + ".textproto";
   std::ifstream in(path);
   EXPECT_TRUE(in.good()) << path;
@@ -173,6 +174,85 @@ TEST(ScenariosTest, RegressionPacingAfterFin) {
   const ScenarioReport r = RunNamed("regression_pacing_after_fin");
   ASSERT_EQ(r.flows.size(), 1u);
   ExpectCleanEnd(r.flows[0]);
+}
+
+// --- MPTCP ----------------------------------------------------------------
+
+uint64_t SubflowBytes(const FlowReport& f, size_t i) {
+  return i < f.subflows.size() ? f.subflows[i].bytes_acked : 0;
+}
+
+// Two disjoint 50 Mbit/s paths, LIA: one connection gets at least 90% of
+// their sum, over both subflows.
+TEST(ScenariosTest, MptcpAggregatesTwoPaths) {
+  const ScenarioReport r = RunNamed("mptcp_aggregation");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  EXPECT_TRUE(f.mptcp);
+  EXPECT_FALSE(f.fallback);
+  ASSERT_EQ(f.subflows.size(), 2u);
+  EXPECT_GE(f.goodput_mbps, 90.0);
+  // Each subflow carries a fair part (a third at least) of the stream.
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_GT(SubflowBytes(f, i), f.bytes_delivered / 3) << i;
+  }
+}
+
+// A path goes down for good mid-transfer: its subflow's data is reinjected
+// on the other one, and the transfer completes intact.
+TEST(ScenariosTest, MptcpSurvivesTheLossOfAPath) {
+  const ScenarioReport r = RunNamed("mptcp_failover");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  ASSERT_EQ(f.subflows.size(), 2u);
+  EXPECT_GT(SubflowBytes(f, 1), 0u);  // path2 carried data before it failed
+  EXPECT_GT(f.subflows[1].rto_count, 0u);
+  EXPECT_GT(f.bytes_reinjected, 0u);
+  // Far sooner than the failed subflow's own give-up (minutes of RTOs).
+  EXPECT_LT(f.completion_time_s, 20.0);
+}
+
+// A server that does not speak MPTCP: plain TCP, intact.
+TEST(ScenariosTest, MptcpFallsBackToPlainTcp) {
+  const ScenarioReport r = RunNamed("mptcp_fallback");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  EXPECT_TRUE(f.fallback);
+  EXPECT_EQ(f.subflows.size(), 1u);
+}
+
+// 20 Mbit/s 10 ms + 10 Mbit/s 60 ms: at least 85% of the sum, and better
+// than the best path alone.
+TEST(ScenariosTest, MptcpUsesHeterogeneousPaths) {
+  const ScenarioReport r = RunNamed("mptcp_heterogeneous");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  ASSERT_EQ(f.subflows.size(), 2u);
+  EXPECT_GE(f.goodput_mbps, 0.85 * 30);
+  EXPECT_GE(f.goodput_mbps, 20.0);
+  for (size_t i = 0; i < 2; ++i) EXPECT_GT(SubflowBytes(f, i), 0u) << i;
+}
+
+// A backup subflow is opened but carries nothing while the regular one
+// works.
+TEST(ScenariosTest, MptcpBackupSubflowStaysIdle) {
+  const ScenarioReport r = RunNamed("mptcp_backup");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  ASSERT_EQ(f.subflows.size(), 2u);
+  EXPECT_EQ(f.subflows[0].bytes_acked, f.bytes_delivered);
+  EXPECT_EQ(f.subflows[1].bytes_sent, 0u);
+  EXPECT_EQ(f.subflows[1].state, "TIME-WAIT");  // it was established
+}
+
+TEST(ScenariosTest, MptcpSameSeedSameReport) {
+  EXPECT_EQ(RunNamed("mptcp_failover").ToJson(),
+            RunNamed("mptcp_failover").ToJson());
 }
 
 TEST(ScenariosTest, SameSeedSameReportOtherSeedOtherReport) {

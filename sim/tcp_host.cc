@@ -16,8 +16,9 @@ using wire::TcpHeader;
 std::array<uint8_t, 32> SecretFrom(uint64_t seed) {
   std::array<uint8_t, 32> secret{};
   for (int i = 0; i < 4; ++i) {
-    wire::StoreBe64(secret.data() + 8 * i,
-                    seed * 0x9e3779b97f4a7c15ull + uint64_t(i) * 0xbf58476d1ce4e5b9ull);
+    wire::StoreBe64(
+        secret.data() + 8 * i,
+        seed * 0x9e3779b97f4a7c15ull + uint64_t(i) * 0xbf58476d1ce4e5b9ull);
   }
   return secret;
 }
@@ -27,6 +28,11 @@ std::array<uint8_t, 32> SecretFrom(uint64_t seed) {
 TcpHost::TcpHost(Simulator* sim, Host* host, uint64_t seed)
     : sim_(sim), host_(host), isn_(SecretFrom(seed)) {
   output_.host = this;
+  stack::StackConfig stack_config;
+  stack_config.seed = seed * 0x2545f4914f6cdd1dull + 17;
+  // The simulator opens few connections; a limit a host might have.
+  stack_config.max_connections = 4096;
+  stack_ = std::make_unique<stack::Stack>(stack_config, &output_);
   host_->SetHandler([this](Packet packet) { OnPacket(std::move(packet)); });
 }
 
@@ -36,6 +42,30 @@ void TcpHost::Output::SendPacket(absl::Span<const uint8_t> packet) {
   p.id = host->sim_->NextPacketId();
   p.sent_at = host->sim_->now();
   host->host_->Send(std::move(p));
+}
+
+TcpHost::Stats TcpHost::stats() const {
+  Stats s = stats_;
+  const stack::Stack::Stats& m = stack_->stats();
+  s.bad_checksum += m.bad_checksum;
+  s.malformed += m.malformed;
+  s.no_connection += m.no_connection;
+  return s;
+}
+
+void TcpHost::PokeStack() {
+  const Time deadline = stack_->next_deadline();
+  if (deadline == stack_timer_at_) return;
+  sim_->Cancel(stack_timer_);
+  stack_timer_ = kNoEvent;
+  stack_timer_at_ = deadline;
+  if (deadline == kNever) return;
+  stack_timer_ = sim_->Schedule(std::max(deadline, sim_->now()), [this] {
+    stack_timer_ = kNoEvent;
+    stack_timer_at_ = kNever;
+    stack_->OnTimer(sim_->now());
+    PokeStack();
+  });
 }
 
 void TcpHost::Listen(const wire::IpAddress& address, uint16_t port,
@@ -63,8 +93,7 @@ TcpHost::Entry* TcpHost::Create(const tcp::TcpConfig& config,
 
 absl::StatusOr<tcp::TcpConnection*> TcpHost::Connect(
     const tcp::TcpConfig& config, const wire::IpAddress& local,
-    const wire::IpAddress& remote, uint16_t remote_port,
-    tcp::TcpOwner* owner) {
+    const wire::IpAddress& remote, uint16_t remote_port, tcp::TcpOwner* owner) {
   if (absl::Status status = config.Validate(); !status.ok()) return status;
   tcp::TcpEndpoints ends{local, 0, remote, remote_port};
   for (int tries = 0; tries < 16384; ++tries) {
@@ -96,7 +125,8 @@ void TcpHost::Rearm(Entry& entry) {
     entry.timer = kNoEvent;
     entry.timer_at = kNever;
     const auto& e = c.endpoints();
-    auto it = by_tuple_.find(Key{e.local, e.local_port, e.remote, e.remote_port});
+    auto it =
+        by_tuple_.find(Key{e.local, e.local_port, e.remote, e.remote_port});
     if (it != by_tuple_.end() && it->second == &entry) by_tuple_.erase(it);
     return;
   }
@@ -128,8 +158,8 @@ void TcpHost::OnPacket(Packet packet) {
     return;
   }
   const wire::Segment& s = *segment;
-  auto it = by_tuple_.find(
-      Key{s.ip.dst, s.tcp.dst_port, s.ip.src, s.tcp.src_port});
+  auto it =
+      by_tuple_.find(Key{s.ip.dst, s.tcp.dst_port, s.ip.src, s.tcp.src_port});
   if (it != by_tuple_.end()) {
     Entry& entry = *it->second;
     entry.connection->OnSegment(s, sim_->now());
@@ -155,10 +185,9 @@ void TcpHost::OnPacket(Packet packet) {
     Rearm(*entry);
     return;
   }
-  if (!s.tcp.has(TcpHeader::kRst)) {
-    ++stats_.no_connection;
-    SendReset(s);
-  }
+  // Everything else is the MPTCP stack's, which answers strays with a RST.
+  stack_->OnSegment(s, sim_->now());
+  PokeStack();
 }
 
 void TcpHost::SendReset(const wire::Segment& s) {
@@ -180,7 +209,8 @@ void TcpHost::SendReset(const wire::Segment& s) {
     spec.flags = TcpHeader::kRst | TcpHeader::kAck;
   }
   std::array<uint8_t, 60> buffer;
-  auto built = tcp::BuildTcpPacket(spec, 0, [](uint8_t*) {}, absl::MakeSpan(buffer));
+  auto built = tcp::BuildTcpPacket(
+      spec, 0, [](uint8_t*) {}, absl::MakeSpan(buffer));
   if (built.ok()) {
     output_.SendPacket(absl::MakeConstSpan(buffer.data(), *built));
   }

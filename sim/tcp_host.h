@@ -1,8 +1,8 @@
-// TCP for a simulated host: its connections by 4-tuple, its listeners, and
-// their timers on the simulator's clock. Segments for no connection get a
-// RST (RFC 9293 3.10.7.1), segments with a bad checksum are dropped and
-// counted. (The daemon's stack, with MPTCP tokens, is dataplane/stack; this
-// is the simulator's plain-TCP host.)
+// TCP for a simulated host: its plain TCP connections by 4-tuple, its plain
+// TCP listeners, and their timers on the simulator's clock; and the host's
+// MPTCP stack (dataplane/stack), which gets every segment no plain TCP
+// connection or listener takes, and answers segments for nothing with a RST
+// (RFC 9293 3.10.7.1). Segments with a bad checksum are dropped and counted.
 #ifndef PLAIT_SIM_TCP_HOST_H_
 #define PLAIT_SIM_TCP_HOST_H_
 
@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
+#include "dataplane/stack/stack.h"
 #include "dataplane/tcp/isn.h"
 #include "dataplane/tcp/tcp_connection.h"
 #include "sim/node.h"
@@ -53,7 +54,13 @@ class TcpHost {
   // packet or timer event (the application writing, closing, aborting).
   void Poke(tcp::TcpConnection* connection);
 
-  const Stats& stats() const { return stats_; }
+  // The host's MPTCP stack; call PokeStack after acting on it (or on one of
+  // its connections) from outside a packet or timer event.
+  stack::Stack& mptcp_stack() { return *stack_; }
+  void PokeStack();
+
+  // Includes the MPTCP stack's counts.
+  Stats stats() const;
 
  private:
   using Key = std::tuple<wire::IpAddress, uint16_t, wire::IpAddress, uint16_t>;
@@ -82,11 +89,15 @@ class TcpHost {
   Output output_;
   tcp::IsnGenerator isn_;
   absl::flat_hash_map<Key, Entry*> by_tuple_;
-  absl::flat_hash_map<std::pair<wire::IpAddress, uint16_t>, Listener> listeners_;
+  absl::flat_hash_map<std::pair<wire::IpAddress, uint16_t>, Listener>
+      listeners_;
   std::vector<std::unique_ptr<Entry>> entries_;  // kept for reports
   absl::flat_hash_map<const tcp::TcpConnection*, Entry*> by_connection_;
   uint16_t next_port_ = 49152;
   Stats stats_;
+  std::unique_ptr<stack::Stack> stack_;
+  EventId stack_timer_ = kNoEvent;
+  Time stack_timer_at_ = kNever;
 };
 
 }  // namespace plait::sim

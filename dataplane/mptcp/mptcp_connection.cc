@@ -20,6 +20,8 @@ using wire::TcpHeader;
 
 // A chunk's data-level length leaves room for the DATA_FIN's byte.
 constexpr uint64_t kMaxChunk = 65534;
+// MP_JOIN third ACKs sent again without a fourth before the subflow is reset.
+constexpr int kMaxJoinAckTries = 5;
 
 // RFC 8684 3.1 as Linux applies it: an MP_CAPABLE that is not v1 with H set
 // and B and D-G clear is treated as absent (notes A.4, A.16).
@@ -100,6 +102,19 @@ struct MptcpConnection::Subflow : public tcp::TcpOwner {
   bool closed = false;
   bool fin_sent = false;
   bool join_failed = false;
+  // Server: the third ACK of MP_JOIN verified; the fourth (a pure ACK with
+  // a DATA_ACK) is to be sent once the engine has returned.
+  bool ack_now = false;
+  bool backup = false;  // either side set MP_JOIN's B bit
+  // Client: when to send the MP_JOIN third ACK again if the fourth has not
+  // come (a pure ACK is not retransmitted by the engine).
+  Time join_ack_at = kNever;
+  int join_ack_tries = 0;
+  // A retransmission timeout with nothing acknowledged since: the subflow
+  // takes no new data, and what it holds was reinjected on the others.
+  bool stale = false;
+  uint64_t rto_seen = 0;
+  uint64_t acked_when_stale = 0;
   uint32_t local_nonce = 0;
   uint32_t remote_nonce = 0;
   std::optional<wire::TcpRstReason> pending_reset;
@@ -151,6 +166,9 @@ MptcpConnection::MptcpConnection(const MptcpConfig& config, MptcpOwner* owner,
   auto scheduler = sched::CreateScheduler(config.scheduler);
   if (!scheduler.ok()) scheduler = sched::CreateScheduler("minrtt");
   scheduler_ = std::move(*scheduler);
+  if (cc::IsCoupled(config_.tcp.congestion_control)) {
+    coupling_ = std::make_shared<cc::CouplingGroup>();
+  }
 }
 
 MptcpConnection::~MptcpConnection() = default;
@@ -175,7 +193,8 @@ MptcpConnection::Subflow* MptcpConnection::NewSubflow(
   sf->initial = initial;
   sf->join = !initial;
   auto cc = cc::CreateCongestionControl(config_.tcp.congestion_control,
-                                        config_.tcp.mss);
+                                        config_.tcp.mss,
+                                        cc::kInitialWindowSegments, coupling_);
   if (!cc.ok()) cc = cc::CreateCongestionControl("reno", config_.tcp.mss);
   sf->tcp = std::make_unique<tcp::TcpConnection>(
       config_.tcp, endpoints, isn, std::move(*cc), sf.get(), output_);
@@ -224,13 +243,14 @@ void MptcpConnection::AcceptSyn(const tcp::TcpEndpoints& endpoints,
 }
 
 bool MptcpConnection::AddSubflow(const tcp::TcpEndpoints& endpoints,
-                                 uint32_t isn, Time now) {
+                                 uint32_t isn, Time now, bool backup) {
   if (!is_client_ || !mptcp_ || !have_remote_key_ || closed_ ||
       close_requested_) {
     return false;
   }
   ++depth_;
   Subflow* sf = NewSubflow(endpoints, isn, /*initial=*/false);
+  sf->backup = backup;
   sf->tcp->Connect(now);
   --depth_;
   AfterEvent(now);
@@ -279,6 +299,7 @@ bool MptcpConnection::AcceptJoin(const wire::Segment& syn, uint32_t isn,
                                     syn.tcp.src_port};
   Subflow* sf = NewSubflow(endpoints, isn, /*initial=*/false);
   sf->remote_nonce = join->nonce;
+  sf->backup = join->backup;
   sf->tcp->AcceptSyn(syn, now);
   --depth_;
   AfterEvent(now);
@@ -317,6 +338,19 @@ void MptcpConnection::OnTimer(Time now) {
       subflows_[i]->tcp->OnTimer(now);
     }
   }
+  for (auto& sf : subflows_) {
+    if (sf->join_ack_at > now) continue;
+    if (sf->usable || sf->closed || sf->join_failed || sf->pending_reset) {
+      sf->join_ack_at = kNever;
+    } else if (++sf->join_ack_tries > kMaxJoinAckTries) {
+      sf->join_ack_at = kNever;
+      sf->pending_reset = wire::TcpRstReason::kMptcpSpecific;
+    } else {
+      // RFC 8684 3.2: the third ACK is sent again until the fourth arrives.
+      sf->tcp->SendAckNow(now);
+      sf->join_ack_at = now + sf->tcp->rtt().rto() * (1 << sf->join_ack_tries);
+    }
+  }
   --depth_;
   AfterEvent(now);
 }
@@ -325,6 +359,9 @@ Time MptcpConnection::next_deadline() const {
   Time deadline = kNever;
   for (const auto& sf : subflows_) {
     deadline = std::min(deadline, sf->tcp->next_deadline());
+    if (!sf->usable && !sf->closed) {
+      deadline = std::min(deadline, sf->join_ack_at);
+    }
   }
   return deadline;
 }
@@ -372,6 +409,13 @@ void MptcpConnection::Abort(Time now) {
   CloseConnection(MptcpCloseReason::kAborted, now);
   --depth_;
   AfterEvent(now);
+}
+
+bool MptcpConnection::ActiveOthers(const Subflow& except) const {
+  for (const auto& sf : subflows_) {
+    if (sf.get() != &except && sf->CanSend() && !sf->stale) return true;
+  }
+  return false;
 }
 
 size_t MptcpConnection::active_subflows() const {
@@ -427,7 +471,8 @@ void MptcpConnection::SubflowAddOptions(Subflow& sf,
                   : wire::MpCapable::Syn(mpc_flags)});
     } else if (!syn_ack) {
       writer.Add(wire::MptcpOption{
-          wire::MpJoinSyn{.address_id = static_cast<uint8_t>(sf.id),
+          wire::MpJoinSyn{.backup = sf.backup,
+                          .address_id = static_cast<uint8_t>(sf.id),
                           .token = remote_token_,
                           .nonce = sf.local_nonce}});
     } else {
@@ -562,6 +607,9 @@ void MptcpConnection::SubflowIncoming(Subflow& sf, const wire::Segment& s,
         crypto::VerifyJoinAckHmac(join->hmac, remote_key_, local_key_,
                                   sf.remote_nonce, sf.local_nonce)) {
       sf.usable = true;
+      // The fourth ACK: the client uses the subflow only once it has one,
+      // and a one-way transfer would give it none.
+      sf.ack_now = true;
     } else {
       ++stats_.joins_refused;
       sf.join_failed = true;
@@ -680,6 +728,9 @@ void MptcpConnection::OnDataAck(uint64_t data_ack, Time now) {
 
 void MptcpConnection::SubflowEstablished(Subflow& sf, Time now) {
   if (sf.initial) established_ = true;
+  if (sf.join && is_client_ && !sf.usable && !sf.join_failed) {
+    sf.join_ack_at = now + sf.tcp->rtt().rto();
+  }
 }
 
 void MptcpConnection::SubflowReadable(Subflow& sf, Time now) {
@@ -795,6 +846,39 @@ void MptcpConnection::AfterEvent(Time now) {
       if (!sf->closed) sf->tcp->Abort(now);
     }
   }
+  for (auto& sf : subflows_) {
+    if (sf->ack_now) {
+      sf->ack_now = false;
+      if (!sf->closed) sf->tcp->SendAckNow(now);
+    }
+  }
+  if (!closed_ && mptcp_) {
+    // A subflow that timed out is potentially failed (as in Linux): what it
+    // holds that is not DATA_ACKed goes again on the others, and it takes no
+    // new data until it makes progress again.
+    for (auto& sf : subflows_) {
+      if (sf->closed) continue;
+      const tcp::TcpStats& st = sf->tcp->stats();
+      if (sf->stale && st.bytes_acked > sf->acked_when_stale) {
+        sf->stale = false;
+      }
+      if (st.rto_count > sf->rto_seen) {
+        sf->rto_seen = st.rto_count;
+        if (!sf->stale && ActiveOthers(*sf)) {
+          sf->stale = true;
+          sf->acked_when_stale = st.bytes_acked;
+          for (const Subflow::Chunk& c : sf->chunks) {
+            const uint64_t end = c.data_offset + (c.end - c.begin);
+            const uint64_t begin = std::max(c.data_offset, data_una_);
+            if (end > begin) {
+              reinject_.emplace_back(begin, end);
+              stats_.bytes_reinjected += end - begin;
+            }
+          }
+        }
+      }
+    }
+  }
   if (!closed_) {
     // Drop chunks acknowledged at both levels.
     for (auto& sf : subflows_) {
@@ -885,11 +969,20 @@ void MptcpConnection::Pump(Time now) {
     for (const auto& sf : subflows_) {
       sched::SubflowView v;
       v.id = sf->id;
-      v.established = sf->CanSend() && sf->sent_end == sf->written;
+      // A subflow still sending its last chunk takes no new one (a chunk
+      // must start a segment): it is shown as usable with no room, so the
+      // scheduler waits for it rather than use a backup.
+      v.established = sf->CanSend();
+      v.potentially_failed = sf->stale;
+      v.backup = sf->backup;
       v.mss = sf->tcp->effective_mss();
       v.cwnd_bytes = sf->tcp->congestion_control().congestion_window();
       v.bytes_in_flight = sf->tcp->bytes_in_flight();
       v.queued_unsent_bytes = sf->written - sf->sent_end;
+      if (sf->sent_end != sf->written) {
+        v.queued_unsent_bytes =
+            std::max<uint64_t>(v.queued_unsent_bytes, v.cwnd_bytes);
+      }
       v.srtt = sf->tcp->rtt().srtt();
       v.rttvar = sf->tcp->rtt().rttvar();
       views.push_back(v);
@@ -909,7 +1002,10 @@ void MptcpConnection::Pump(Time now) {
     for (auto& s : subflows_) {
       if (s->id == target.subflow_id) sf = s.get();
     }
-    if (sf == nullptr || !sf->CanSend() || sf->sent_end != sf->written) break;
+    if (sf == nullptr || !sf->CanSend() || sf->stale ||
+        sf->sent_end != sf->written) {
+      break;
+    }
     uint64_t length = std::min<uint64_t>(
         {decision.chunk_bytes > 0 ? decision.chunk_bytes : end - begin,
          end - begin, kMaxChunk});

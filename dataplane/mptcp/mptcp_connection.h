@@ -64,8 +64,14 @@
 // answered with RST + MP_TCPRST (reason 1) and nothing is kept. A joined
 // subflow carries no data until the peer's fourth ACK (a DATA_ACK on the
 // subflow) on the client, and until the third ACK's HMAC verifies on the
-// server. When a subflow fails, its chunks that are not DATA_ACKed are
-// reinjected on the others.
+// server; the server sends that fourth ACK (a pure ACK with a DATA_ACK,
+// tcp::TcpConnection::SendAckNow) as soon as the third ACK verifies, since a
+// one-way transfer would give it none. A backup subflow (MP_JOIN B bit, set
+// by AddSubflow or by the peer) is used by the scheduler only when no
+// regular subflow is usable. When a subflow fails, its chunks that are not
+// DATA_ACKed are reinjected on the others; so they are, without closing it,
+// when it has a retransmission timeout while another subflow is usable: it
+// is then "potentially failed" (no new data) until it makes progress again.
 #ifndef PLAIT_DATAPLANE_MPTCP_MPTCP_CONNECTION_H_
 #define PLAIT_DATAPLANE_MPTCP_MPTCP_CONNECTION_H_
 
@@ -81,6 +87,7 @@
 
 #include "absl/types/span.h"
 #include "dataplane/base/time.h"
+#include "dataplane/cc/coupled_group.h"
 #include "dataplane/sched/scheduler.h"
 #include "dataplane/tcp/receive_buffer.h"
 #include "dataplane/tcp/send_buffer.h"
@@ -147,8 +154,11 @@ class MptcpConnection {
   void AcceptSyn(const tcp::TcpEndpoints& endpoints, uint32_t isn,
                  const wire::Segment& syn, Time now);
   // Opens an additional subflow with MP_JOIN (client side, once
-  // established). Returns false if the connection cannot add one.
-  bool AddSubflow(const tcp::TcpEndpoints& endpoints, uint32_t isn, Time now);
+  // established); `backup` sets the MP_JOIN B bit, and the scheduler uses the
+  // subflow only when no regular one is usable. Returns false if the
+  // connection cannot add one.
+  bool AddSubflow(const tcp::TcpEndpoints& endpoints, uint32_t isn, Time now,
+                  bool backup = false);
 
   // A segment whose 4-tuple belongs to one of this connection's subflows.
   // Returns false if no subflow matches.
@@ -195,6 +205,8 @@ class MptcpConnection {
   Subflow* NewSubflow(const tcp::TcpEndpoints& endpoints, uint32_t isn,
                       bool initial);
   bool AcceptJoin(const wire::Segment& syn, uint32_t isn, Time now);
+  // Another subflow can carry data.
+  bool ActiveOthers(const Subflow& except) const;
   void DrawKey();
   uint64_t DataAckValue() const;
   uint64_t LocalDsn(uint64_t offset) const { return local_idsn_ + 1 + offset; }
@@ -233,6 +245,8 @@ class MptcpConnection {
   MptcpOwner* owner_;
   tcp::TcpOutput* output_;
   std::unique_ptr<sched::Scheduler> scheduler_;
+  // Shared by the subflows' coupled congestion controls (lia, olia, balia).
+  std::shared_ptr<cc::CouplingGroup> coupling_;
   std::vector<std::unique_ptr<Subflow>> subflows_;
   uint32_t next_subflow_id_ = 0;
   bool is_client_ = false;

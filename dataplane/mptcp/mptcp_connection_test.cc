@@ -338,6 +338,34 @@ TEST(MptcpConnectionTest, JoinOpensASecondSubflowThatCarriesData) {
   }
 }
 
+// A one-way transfer: the server has no data to carry the fourth ACK, so it
+// sends one on its own; and the client's third ACK, lost once, is sent again.
+TEST(MptcpConnectionTest, JoinCompletesOneWayEvenIfTheThirdAckIsLost) {
+  MptcpConfig config;
+  config.scheduler = "roundrobin";
+  MptcpLoopback loop(config, config, {Milliseconds(10), Milliseconds(10)});
+  Open(loop);
+  TransferBothWays(loop, 1000, 1000);
+  int dropped = 0;
+  loop.filter = [&](const MptcpLoopback::Packet& p, const wire::Segment& s) {
+    if (p.from == 0 && p.path == 1 && dropped == 0 &&
+        FindOption<wire::MpJoinAck>(s)) {
+      ++dropped;
+      return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(loop.Join(1));
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.client->active_subflows() == 2; },
+                            Seconds(5)));
+  EXPECT_EQ(dropped, 1);
+  // Data from the client only; both subflows carry some.
+  TransferBothWays(loop, 2 << 20, 0);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_GT(loop.client->subflow(i).stats().bytes_sent, 100000u) << i;
+  }
+}
+
 TEST(MptcpConnectionTest, JoinWithUnknownTokenIsRefused) {
   MptcpLoopback loop(MptcpConfig{}, MptcpConfig{},
                      {Milliseconds(10), Milliseconds(10)});

@@ -1,0 +1,287 @@
+#include "dataplane/stack/stack.h"
+
+#include <algorithm>
+#include <array>
+
+#include "absl/status/status.h"
+#include "dataplane/crypto/keys.h"
+#include "dataplane/tcp/packet_builder.h"
+#include "dataplane/wire/byte_io.h"
+#include "dataplane/wire/mptcp_option.h"
+#include "dataplane/wire/tcp_header.h"
+
+namespace plait::stack {
+namespace {
+
+using wire::TcpHeader;
+
+uint64_t SplitMix(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+std::array<uint8_t, 32> SecretFrom(uint64_t seed) {
+  std::array<uint8_t, 32> secret{};
+  uint64_t state = seed;
+  for (int i = 0; i < 4; ++i) {
+    wire::StoreBe64(secret.data() + 8 * i, SplitMix(state));
+  }
+  return secret;
+}
+
+const wire::MpJoinSyn* FindJoin(const wire::Segment& s) {
+  for (const wire::MptcpOption& o : s.mptcp_options()) {
+    if (const auto* j = std::get_if<wire::MpJoinSyn>(&o)) return j;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Stack::Stack(const StackConfig& config, tcp::TcpOutput* output)
+    : config_(config),
+      output_(output),
+      isn_(SecretFrom(config.seed)),
+      key_state_(config.seed * 0xd1b54a32d192ed03ull + 1) {}
+
+Stack::~Stack() = default;
+
+uint64_t Stack::NextKey() {
+  // Like crypto::GenerateUniqueKey (a new key while its token is in use),
+  // from a seeded generator so that runs repeat.
+  uint64_t key = 0;
+  for (int attempt = 0; attempt < crypto::kDefaultMaxKeyAttempts; ++attempt) {
+    key = config_.key_candidates ? config_.key_candidates()
+                                 : SplitMix(key_state_);
+    if (key == 0) continue;
+    if (!TokenInUse(crypto::DeriveFromKey(key).token)) break;
+  }
+  return key;
+}
+
+mptcp::MptcpConfig Stack::Prepare(const mptcp::MptcpConfig& config) {
+  mptcp::MptcpConfig c = config;
+  if (!c.key_source) c.key_source = [this] { return NextKey(); };
+  return c;
+}
+
+uint16_t Stack::EphemeralPort(const wire::IpAddress& local,
+                              const wire::IpAddress& remote,
+                              uint16_t remote_port) {
+  uint16_t port = next_port_;
+  for (int tries = 0; tries < 16384; ++tries) {
+    port = next_port_;
+    next_port_ = next_port_ == 65535 ? 49152 : next_port_ + 1;
+    if (!by_tuple_.contains(Key{local, port, remote, remote_port})) break;
+  }
+  return port;
+}
+
+uint32_t Stack::Isn(const tcp::TcpEndpoints& e, Time now) {
+  return isn_.Generate(e.local, e.local_port, e.remote, e.remote_port, now);
+}
+
+void Stack::Register(mptcp::MptcpConnection* connection) {
+  if (connection->local_token() != 0 && !connection->fallback()) {
+    by_token_[connection->local_token()] = connection;
+  }
+}
+
+void Stack::Listen(const wire::IpAddress& address, uint16_t port,
+                   const mptcp::MptcpConfig& config, Acceptor acceptor) {
+  listeners_[{address, port}] = Listener{config, std::move(acceptor)};
+}
+
+absl::StatusOr<mptcp::MptcpConnection*> Stack::Connect(
+    const mptcp::MptcpConfig& config, const wire::IpAddress& local,
+    const wire::IpAddress& remote, uint16_t remote_port,
+    mptcp::MptcpOwner* owner, Time now) {
+  if (absl::Status status = config.tcp.Validate(); !status.ok()) {
+    return status;
+  }
+  if (live_.size() >= config_.max_connections) {
+    ++stats_.refused;
+    return absl::ResourceExhaustedError("connection limit reached");
+  }
+  const tcp::TcpEndpoints ends{local, EphemeralPort(local, remote, remote_port),
+                               remote, remote_port};
+  auto connection =
+      std::make_unique<mptcp::MptcpConnection>(Prepare(config), owner, output_);
+  mptcp::MptcpConnection* c = connection.get();
+  connections_.push_back(std::move(connection));
+  live_.push_back(c);
+  const Key key{ends.local, ends.local_port, ends.remote, ends.remote_port};
+  by_tuple_[key] = c;
+  tuples_of_[c].push_back(key);
+  c->Connect(ends, Isn(ends, now), now);
+  Register(c);
+  return c;
+}
+
+bool Stack::AddSubflow(mptcp::MptcpConnection* connection,
+                       const wire::IpAddress& local,
+                       const wire::IpAddress& remote, uint16_t remote_port,
+                       Time now, bool backup) {
+  if (!tuples_of_.contains(connection)) return false;
+  const tcp::TcpEndpoints ends{local, EphemeralPort(local, remote, remote_port),
+                               remote, remote_port};
+  const Key key{ends.local, ends.local_port, ends.remote, ends.remote_port};
+  // Registered first: the engine sends the SYN at once, and an answer could
+  // come back within the call in a loopback.
+  by_tuple_[key] = connection;
+  if (!connection->AddSubflow(ends, Isn(ends, now), now, backup)) {
+    by_tuple_.erase(key);
+    return false;
+  }
+  tuples_of_[connection].push_back(key);
+  return true;
+}
+
+void Stack::OnPacket(absl::Span<const uint8_t> packet, Time now) {
+  auto segment = wire::ParseSegment(packet);
+  if (!segment.ok()) {
+    ++stats_.segments;
+    ++stats_.malformed;
+    return;
+  }
+  if (!segment->checksum_valid) {
+    ++stats_.segments;
+    ++stats_.bad_checksum;
+    return;
+  }
+  OnSegment(*segment, now);
+}
+
+void Stack::OnSegment(const wire::Segment& s, Time now) {
+  ++stats_.segments;
+  auto it =
+      by_tuple_.find(Key{s.ip.dst, s.tcp.dst_port, s.ip.src, s.tcp.src_port});
+  if (it != by_tuple_.end()) {
+    mptcp::MptcpConnection* c = it->second;
+    if (c->OnSegment(s, now)) {
+      Sweep();
+      return;
+    }
+  }
+  const bool syn = s.tcp.has(TcpHeader::kSyn) && !s.tcp.has(TcpHeader::kAck) &&
+                   !s.tcp.has(TcpHeader::kRst);
+  const tcp::TcpEndpoints ends{s.ip.dst, s.tcp.dst_port, s.ip.src,
+                               s.tcp.src_port};
+  if (syn && FindJoin(s) != nullptr) {
+    // MP_JOIN: the connection is found by token, whatever the address.
+    mptcp::MptcpConnection* joined = nullptr;
+    const bool ok = mptcp::MptcpConnection::HandleJoinSyn(
+        s, Isn(ends, now), now,
+        [&](uint32_t token) -> mptcp::MptcpConnection* {
+          auto t = by_token_.find(token);
+          joined = t == by_token_.end() ? nullptr : t->second;
+          return joined;
+        },
+        output_);
+    if (ok && joined != nullptr) {
+      const Key key{ends.local, ends.local_port, ends.remote, ends.remote_port};
+      by_tuple_[key] = joined;
+      tuples_of_[joined].push_back(key);
+      ++stats_.joins;
+    } else {
+      ++stats_.refused;  // HandleJoinSyn has sent the RST
+    }
+    return;
+  }
+  auto listener = listeners_.find({s.ip.dst, s.tcp.dst_port});
+  if (syn && listener != listeners_.end()) {
+    Listener& l = listener->second;
+    mptcp::MptcpOwner* owner = live_.size() < config_.max_connections
+                                   ? l.acceptor.owner_for(ends)
+                                   : nullptr;
+    if (owner == nullptr) {
+      ++stats_.refused;
+      SendReset(s);
+      return;
+    }
+    auto connection = std::make_unique<mptcp::MptcpConnection>(
+        Prepare(l.config), owner, output_);
+    mptcp::MptcpConnection* c = connection.get();
+    connections_.push_back(std::move(connection));
+    live_.push_back(c);
+    const Key key{ends.local, ends.local_port, ends.remote, ends.remote_port};
+    by_tuple_[key] = c;
+    tuples_of_[c].push_back(key);
+    if (l.acceptor.on_created) l.acceptor.on_created(c);
+    c->AcceptSyn(ends, Isn(ends, now), s, now);
+    Register(c);
+    return;
+  }
+  if (!s.tcp.has(TcpHeader::kRst)) {
+    ++stats_.no_connection;
+    SendReset(s);
+  }
+}
+
+void Stack::OnTimer(Time now) {
+  // A copy: a timer may open or close connections.
+  const std::vector<mptcp::MptcpConnection*> live = live_;
+  for (mptcp::MptcpConnection* c : live) {
+    if (c->next_deadline() <= now) c->OnTimer(now);
+  }
+  Sweep();
+}
+
+Time Stack::next_deadline() const {
+  Time deadline = kNever;
+  for (const mptcp::MptcpConnection* c : live_) {
+    deadline = std::min(deadline, c->next_deadline());
+  }
+  return deadline;
+}
+
+void Stack::Sweep() {
+  for (size_t i = 0; i < live_.size();) {
+    mptcp::MptcpConnection* c = live_[i];
+    bool done = c->closed() && c->next_deadline() == kNever;
+    for (size_t k = 0; done && k < c->subflow_count(); ++k) {
+      done = c->subflow(k).state() == tcp::TcpState::kClosed;
+    }
+    if (!done) {
+      ++i;
+      continue;
+    }
+    for (const Key& key : tuples_of_[c]) {
+      auto it = by_tuple_.find(key);
+      if (it != by_tuple_.end() && it->second == c) by_tuple_.erase(it);
+    }
+    tuples_of_.erase(c);
+    auto t = by_token_.find(c->local_token());
+    if (t != by_token_.end() && t->second == c) by_token_.erase(t);
+    live_.erase(live_.begin() + static_cast<ptrdiff_t>(i));
+  }
+}
+
+void Stack::SendReset(const wire::Segment& s) {
+  // RFC 9293 3.10.7.1: with an ACK, RST at that sequence number; otherwise
+  // RST/ACK acknowledging the segment.
+  tcp::TcpPacketSpec spec;
+  spec.src = s.ip.dst;
+  spec.dst = s.ip.src;
+  spec.src_port = s.tcp.dst_port;
+  spec.dst_port = s.tcp.src_port;
+  if (s.tcp.has(TcpHeader::kAck)) {
+    spec.seq = s.tcp.ack;
+    spec.flags = TcpHeader::kRst;
+  } else {
+    spec.seq = 0;
+    spec.ack = s.tcp.seq + static_cast<uint32_t>(s.tcp.payload.size()) +
+               (s.tcp.has(TcpHeader::kSyn) ? 1 : 0) +
+               (s.tcp.has(TcpHeader::kFin) ? 1 : 0);
+    spec.flags = TcpHeader::kRst | TcpHeader::kAck;
+  }
+  std::array<uint8_t, 80> buffer;
+  auto built = tcp::BuildTcpPacket(
+      spec, 0, [](uint8_t*) {}, absl::MakeSpan(buffer));
+  if (built.ok())
+    output_->SendPacket(absl::MakeConstSpan(buffer.data(), *built));
+}
+
+}  // namespace plait::stack

@@ -191,29 +191,10 @@ void TcpHost::OnPacket(Packet packet) {
 }
 
 void TcpHost::SendReset(const wire::Segment& s) {
-  // RFC 9293 3.10.7.1: with an ACK, RST at that sequence number; otherwise
-  // RST/ACK acknowledging the segment.
-  tcp::TcpPacketSpec spec;
-  spec.src = s.ip.dst;
-  spec.dst = s.ip.src;
-  spec.src_port = s.tcp.dst_port;
-  spec.dst_port = s.tcp.src_port;
-  if (s.tcp.has(TcpHeader::kAck)) {
-    spec.seq = s.tcp.ack;
-    spec.flags = TcpHeader::kRst;
-  } else {
-    spec.seq = 0;
-    spec.ack = s.tcp.seq + static_cast<uint32_t>(s.tcp.payload.size()) +
-               (s.tcp.has(TcpHeader::kSyn) ? 1 : 0) +
-               (s.tcp.has(TcpHeader::kFin) ? 1 : 0);
-    spec.flags = TcpHeader::kRst | TcpHeader::kAck;
-  }
-  std::array<uint8_t, 60> buffer;
-  auto built = tcp::BuildTcpPacket(
-      spec, 0, [](uint8_t*) {}, absl::MakeSpan(buffer));
-  if (built.ok()) {
+  std::array<uint8_t, 80> buffer;
+  auto built = tcp::BuildResetReply(s, absl::MakeSpan(buffer));
+  if (built.ok())
     output_.SendPacket(absl::MakeConstSpan(buffer.data(), *built));
-  }
 }
 
 }  // namespace plait::sim

@@ -61,4 +61,26 @@ absl::StatusOr<size_t> BuildTcpPacket(
   return total;
 }
 
+absl::StatusOr<size_t> BuildResetReply(const wire::Segment& segment,
+                                       absl::Span<uint8_t> out) {
+  using wire::TcpHeader;
+  const wire::TcpHeader& tcp = segment.tcp;
+  TcpPacketSpec spec;
+  spec.src = segment.ip.dst;
+  spec.dst = segment.ip.src;
+  spec.src_port = tcp.dst_port;
+  spec.dst_port = tcp.src_port;
+  if (tcp.has(TcpHeader::kAck)) {
+    spec.seq = tcp.ack;
+    spec.flags = TcpHeader::kRst;
+  } else {
+    spec.ack = tcp.seq + static_cast<uint32_t>(tcp.payload.size()) +
+               (tcp.has(TcpHeader::kSyn) ? 1 : 0) +
+               (tcp.has(TcpHeader::kFin) ? 1 : 0);
+    spec.flags = TcpHeader::kRst | TcpHeader::kAck;
+  }
+  return BuildTcpPacket(
+      spec, 0, [](uint8_t*) {}, out);
+}
+
 }  // namespace plait::tcp

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "dataplane/wire/ip_address.h"
+#include "dataplane/wire/segment.h"
 
 namespace plait::tcp {
 
@@ -38,6 +39,12 @@ absl::StatusOr<size_t> BuildTcpPacket(
     const TcpPacketSpec& spec, size_t payload_length,
     absl::FunctionRef<void(uint8_t* destination)> copy_payload,
     absl::Span<uint8_t> out);
+
+// The RST that answers `segment` when no connection takes it (RFC 9293
+// 3.10.7.1): with an ACK, a RST at that sequence number; otherwise a RST/ACK
+// acknowledging the segment. Never call it for a segment that is a RST.
+absl::StatusOr<size_t> BuildResetReply(const wire::Segment& segment,
+                                       absl::Span<uint8_t> out);
 
 }  // namespace plait::tcp
 

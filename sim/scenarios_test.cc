@@ -2,6 +2,7 @@
 // (each file's header comment says what it expects). Exact and repeatable:
 // the simulator is deterministic, so these are not timing-dependent.
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -254,6 +255,28 @@ TEST(ScenariosTest, MptcpSameSeedSameReport) {
   EXPECT_EQ(RunNamed("mptcp_failover").ToJson(),
             RunNamed("mptcp_failover").ToJson());
 }
+
+// Fairness with coupled congestion control: an MPTCP connection whose two
+// subflows share one bottleneck with a single-path CUBIC flow takes at most
+// 1.3 times that flow's goodput (lia, olia, balia); uncoupled CUBIC
+// subflows are reported, not bounded (they take about twice as much).
+class CoupledFairnessTest : public testing::TestWithParam<const char*> {};
+
+TEST_P(CoupledFairnessTest, MptcpTakesNoMoreThanItsShare) {
+  const std::string cc = GetParam();
+  const ScenarioReport r = RunNamed("mptcp_fairness_" + cc);
+  ASSERT_EQ(r.flows.size(), 2u);
+  for (const FlowReport& f : r.flows) ExpectCleanEnd(f);
+  const double ratio = r.flows[0].goodput_mbps / r.flows[1].goodput_mbps;
+  std::printf("%s: MPTCP %.2f Mbit/s, CUBIC %.2f Mbit/s, ratio %.3f\n",
+              cc.c_str(), r.flows[0].goodput_mbps, r.flows[1].goodput_mbps,
+              ratio);
+  if (cc != "cubic") EXPECT_LE(ratio, 1.3);
+  EXPECT_GE(LinkNamed(r, "bottleneck:left->right").utilization, 0.9);
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, CoupledFairnessTest,
+                         testing::Values("lia", "olia", "balia", "cubic"));
 
 TEST(ScenariosTest, SameSeedSameReportOtherSeedOtherReport) {
   const std::string a = RunNamed("impaired_path").ToJson();

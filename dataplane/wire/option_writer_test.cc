@@ -486,12 +486,24 @@ TEST(OptionWriterTest, RandomMixesParseBackExactly) {
       }
     }
     // Options that were never added are absent too.
-    if (!have_kind[0]) EXPECT_FALSE(parsed->mss.has_value());
-    if (!have_kind[1]) EXPECT_FALSE(parsed->window_scale.has_value());
-    if (!have_kind[2]) EXPECT_FALSE(parsed->sack_permitted);
-    if (!have_kind[3]) EXPECT_FALSE(parsed->timestamps.has_value());
-    if (!have_kind[4]) EXPECT_EQ(parsed->sack_block_count, 0);
-    if (!have_kind[5]) EXPECT_FALSE(parsed->fastopen_cookie.has_value());
+    if (!have_kind[0]) {
+      EXPECT_FALSE(parsed->mss.has_value());
+    }
+    if (!have_kind[1]) {
+      EXPECT_FALSE(parsed->window_scale.has_value());
+    }
+    if (!have_kind[2]) {
+      EXPECT_FALSE(parsed->sack_permitted);
+    }
+    if (!have_kind[3]) {
+      EXPECT_FALSE(parsed->timestamps.has_value());
+    }
+    if (!have_kind[4]) {
+      EXPECT_EQ(parsed->sack_block_count, 0);
+    }
+    if (!have_kind[5]) {
+      EXPECT_FALSE(parsed->fastopen_cookie.has_value());
+    }
 
     // MPTCP options are laid out by priority, not in the order added; compare
     // them by value as multisets. Parsed MP_EXPERIMENTAL payloads point into

@@ -80,6 +80,8 @@ std::string ScenarioReport::ToJson() const {
       ordered_json m = ordered_json::object();
       m["fallback"] = f.fallback;
       m["bytes_reinjected"] = f.bytes_reinjected;
+      m["scheduler"] = f.scheduler;
+      m["scheduler_switches"] = f.scheduler_switches;
       m["subflows"] = std::move(subflows);
       flow["mptcp"] = std::move(m);
     }

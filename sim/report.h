@@ -64,6 +64,8 @@ struct FlowReport {
   };
   std::vector<Subflow> subflows;  // the client's, in opening order
   uint64_t bytes_reinjected = 0;
+  std::string scheduler;  // the client's, at the end
+  uint64_t scheduler_switches = 0;
 };
 
 // What a host's TCP dropped before any connection saw it.

@@ -335,6 +335,21 @@ absl::Status Checker::CheckFlow(int i) {
             schedulers.end()) {
       return bad("scheduler", one_of(m.scheduler(), schedulers));
     }
+    for (int k = 0; k < m.scheduler_switches_size(); ++k) {
+      const v1::SchedulerSwitch& sw = m.scheduler_switches(k);
+      const auto bad_switch = [&](const char* field, const std::string& what) {
+        return Error({{"flows", i},
+                      {"mptcp", -1},
+                      {"scheduler_switches", k},
+                      {field, -1}},
+                     what);
+      };
+      if (std::find(schedulers.begin(), schedulers.end(), sw.scheduler()) ==
+          schedulers.end()) {
+        return bad_switch("scheduler", one_of(sw.scheduler(), schedulers));
+      }
+      if (!(sw.at_s() >= 0)) return bad_switch("at_s", "must be at least 0");
+    }
     const std::vector<std::string> ccs = cc::CongestionControlNames();
     if (!m.congestion_control().empty() &&
         std::find(ccs.begin(), ccs.end(), m.congestion_control()) ==
@@ -360,7 +375,7 @@ absl::Status Checker::CheckFlow(int i) {
     if (!m.enabled() &&
         (!m.scheduler().empty() || !m.congestion_control().empty() ||
          !m.path_manager().empty() || m.checksums() ||
-         m.backup_addresses_size() > 0)) {
+         m.backup_addresses_size() > 0 || m.scheduler_switches_size() > 0)) {
       return bad("enabled", "is false but other mptcp fields are set");
     }
   }

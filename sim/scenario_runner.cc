@@ -403,6 +403,16 @@ absl::Status Run::StartFlows() {
         f->sender->set_mptcp(*connection);
         f->client_host->PokeStack();
       });
+      for (const v1::SchedulerSwitch& sw : m.scheduler_switches()) {
+        const std::string name = sw.scheduler();
+        sim_.Schedule(At(sw.at_s()), [this, f, name] {
+          if (f->mptcp_client == nullptr) return;
+          // The name was checked by ParseScenario; the report counts the
+          // switches that took effect.
+          f->mptcp_client->SetScheduler(name, sim_.now()).IgnoreError();
+          f->client_host->PokeStack();
+        });
+      }
       if (stop != kNever) {
         sim_.Schedule(stop, [this, f] {
           f->sender->Pump(sim_.now());
@@ -514,6 +524,8 @@ RunResult Run::Report() {
         const mptcp::MptcpConnection& c = *f.mptcp_client;
         r.fallback = c.fallback();
         r.bytes_reinjected = c.stats().bytes_reinjected;
+        r.scheduler = c.scheduler_name();
+        r.scheduler_switches = c.scheduler_switches();
         for (size_t k = 0; k < c.subflow_count(); ++k) {
           const tcp::TcpConnection& t = c.subflow(k);
           const tcp::TcpStats& s = t.stats();

@@ -93,7 +93,9 @@ struct MptcpConnection::Subflow : public tcp::TcpOwner {
   std::unique_ptr<tcp::TcpConnection> tcp;
 
   std::deque<Chunk> chunks;
-  uint64_t written = 0;   // stream offset after the last chunk
+  uint64_t written = 0;  // stream offset after the last chunk
+  // Data-level offset after the highest byte given to this subflow.
+  uint64_t carried_end = 0;
   uint64_t sent_end = 0;  // stream offset after the highest byte sent
   std::map<uint64_t, RxMapping> rx;
   uint64_t read_offset = 0;  // next stream offset to read from the engine
@@ -435,6 +437,16 @@ void MptcpConnection::ResetSubflow(size_t i, Time now) {
   subflows_[i]->tcp->Abort(now);
   --depth_;
   AfterEvent(now);
+}
+
+absl::Status MptcpConnection::SetScheduler(absl::string_view name, Time now) {
+  auto scheduler = sched::CreateScheduler(name);
+  if (!scheduler.ok()) return scheduler.status();
+  scheduler_ = std::move(*scheduler);
+  ++stats_.scheduler_switches;
+  // The new scheduler may use a subflow the old one was waiting for.
+  AfterEvent(now);
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------
@@ -945,6 +957,9 @@ void MptcpConnection::Pump(Time now) {
     return;
   }
   if (!peer_confirmed_ && !is_client_ && !have_remote_key_) return;
+  // A subflow first sends what it missed, so that its position in the send
+  // queue has no gaps behind it.
+  if (scheduler_->Redundant()) CatchUpRedundant(now);
 
   std::vector<sched::SubflowView> views;
   for (int rounds = 0; rounds < 1024; ++rounds) {
@@ -997,22 +1012,32 @@ void MptcpConnection::Pump(Time now) {
     if (decision.action != sched::Action::kSend || decision.targets.empty()) {
       break;
     }
-    const sched::Target& target = decision.targets.front();
-    Subflow* sf = nullptr;
-    for (auto& s : subflows_) {
-      if (s->id == target.subflow_id) sf = s.get();
+    // Every target gets the same bytes (the redundant scheduler names
+    // several); the first one that takes them decides how many.
+    uint64_t written = 0;
+    for (const sched::Target& target : decision.targets) {
+      Subflow* sf = nullptr;
+      for (auto& s : subflows_) {
+        if (s->id == target.subflow_id) sf = s.get();
+      }
+      if (sf == nullptr || !sf->CanSend() || sf->stale ||
+          sf->sent_end != sf->written) {
+        continue;
+      }
+      uint64_t length = std::min<uint64_t>(
+          {decision.chunk_bytes > 0 ? decision.chunk_bytes : end - begin,
+           end - begin, kMaxChunk});
+      if (written > 0) length = std::min(length, written);
+      length = std::min<uint64_t>(
+          length,
+          std::max<uint64_t>(target.max_bytes, sf->tcp->effective_mss()));
+      const size_t before = sf->chunks.size();
+      WriteChunk(*sf, begin, length, now);
+      if (sf->chunks.size() == before) continue;
+      const uint64_t n = sf->chunks.back().end - sf->chunks.back().begin;
+      if (written == 0) written = n;
     }
-    if (sf == nullptr || !sf->CanSend() || sf->stale ||
-        sf->sent_end != sf->written) {
-      break;
-    }
-    uint64_t length = std::min<uint64_t>(
-        {decision.chunk_bytes > 0 ? decision.chunk_bytes : end - begin,
-         end - begin, kMaxChunk});
-    length = std::min<uint64_t>(
-        length, std::max<uint64_t>(target.max_bytes, sf->tcp->effective_mss()));
-    if (!WriteChunk(*sf, begin, length, now)) break;
-    const uint64_t written = sf->chunks.back().end - sf->chunks.back().begin;
+    if (written == 0) break;
     if (reinjection) {
       reinject_.front().first += written;
     } else {
@@ -1025,6 +1050,30 @@ void MptcpConnection::Pump(Time now) {
     subflows_fin_sent_ = true;
     for (auto& sf : subflows_) {
       if (!sf->closed && !sf->join_failed) sf->tcp->Close(now);
+    }
+  }
+}
+
+void MptcpConnection::CatchUpRedundant(Time now) {
+  bool regular_usable = false;
+  for (const auto& sf : subflows_) {
+    regular_usable =
+        regular_usable || (!sf->backup && sf->CanSend() && !sf->stale);
+  }
+  for (auto& sf : subflows_) {
+    if (!sf->CanSend() || sf->stale || sf->backup == regular_usable) continue;
+    while (sf->sent_end == sf->written) {
+      const uint64_t begin = std::max(sf->carried_end, data_una_);
+      if (begin >= data_snd_nxt_) break;
+      const tcp::TcpConnection& t = *sf->tcp;
+      const uint64_t cwnd = t.congestion_control().congestion_window();
+      if (cwnd <= t.bytes_in_flight()) break;
+      const uint64_t length = std::min<uint64_t>(
+          {data_snd_nxt_ - begin, kMaxChunk,
+           std::max<uint64_t>(cwnd - t.bytes_in_flight(), t.effective_mss())});
+      const size_t chunks = sf->chunks.size();
+      WriteChunk(*sf, begin, length, now);
+      if (sf->chunks.size() == chunks) break;
     }
   }
 }
@@ -1051,6 +1100,7 @@ bool MptcpConnection::WriteChunk(Subflow& sf, uint64_t offset, uint64_t length,
   // The mapping must exist before Write: the engine sends at once.
   sf.chunks.push_back(chunk);
   sf.written += n;
+  sf.carried_end = std::max(sf.carried_end, offset + n);
   ++stats_.chunks_sent;
   const size_t w = sf.tcp->Write(absl::MakeConstSpan(scratch_.data(), n), now);
   return w == n;

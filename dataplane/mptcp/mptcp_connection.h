@@ -85,6 +85,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "dataplane/base/time.h"
 #include "dataplane/cc/coupled_group.h"
@@ -138,6 +140,7 @@ struct MptcpStats {
   uint64_t checksum_failures = 0;
   uint64_t subflow_resets = 0;  // subflows we reset for protocol errors
   uint64_t joins_refused = 0;
+  uint64_t scheduler_switches = 0;
 };
 
 class MptcpConnection {
@@ -196,6 +199,13 @@ class MptcpConnection {
   const tcp::TcpConnection& subflow(size_t i) const;
   // Resets subflow `i` (as if it failed); the connection carries on.
   void ResetSubflow(size_t i, Time now);
+  // Replaces the packet scheduler with a fresh one of that name, at once
+  // and for every later decision (sched/scheduler.h "Switching"); data
+  // already given to subflows stays where it is. InvalidArgument naming the
+  // known schedulers for an unknown name; the current one stays then.
+  absl::Status SetScheduler(absl::string_view name, Time now);
+  const char* scheduler_name() const { return scheduler_->name(); }
+  uint64_t scheduler_switches() const { return stats_.scheduler_switches; }
   const MptcpStats& stats() const { return stats_; }
 
  private:
@@ -238,6 +248,8 @@ class MptcpConnection {
   void AfterEvent(Time now);
   void Pump(Time now);
   bool WriteChunk(Subflow& sf, uint64_t offset, uint64_t length, Time now);
+  // The redundant scheduler: each subflow sends what it has not carried yet.
+  void CatchUpRedundant(Time now);
   void MaybeFinish(Time now);
   void CloseConnection(MptcpCloseReason reason, Time now);
 

@@ -338,6 +338,48 @@ TEST(MptcpConnectionTest, JoinOpensASecondSubflowThatCarriesData) {
   }
 }
 
+uint64_t SubflowBytesSent(const MptcpConnection& c) {
+  uint64_t total = 0;
+  for (size_t i = 0; i < c.subflow_count(); ++i) {
+    total += c.subflow(i).stats().bytes_sent;
+  }
+  return total;
+}
+
+// The scheduler is replaced on a live connection and the next bytes follow
+// the new one: round-robin sends each byte once, redundant on both subflows
+// (two equal paths, so neither subflow's copy is acknowledged through the
+// other before it is sent).
+TEST(MptcpConnectionTest, SchedulerSwitchesOnALiveConnection) {
+  MptcpConfig config;
+  config.scheduler = "roundrobin";
+  MptcpLoopback loop(config, config, {Milliseconds(10), Milliseconds(10)});
+  Open(loop);
+  ASSERT_TRUE(loop.Join(1));
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.client->active_subflows() == 2; },
+                            Seconds(1)));
+  constexpr size_t kBytes = 1 << 20;
+  const uint64_t before = SubflowBytesSent(*loop.client);
+  TransferBothWays(loop, kBytes, 0);
+  const uint64_t round_robin = SubflowBytesSent(*loop.client) - before;
+  EXPECT_LT(round_robin, kBytes * 11 / 10);
+
+  const absl::Status bad = loop.client->SetScheduler("fastest", loop.now);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("minrtt"), std::string::npos) << bad;
+  EXPECT_STREQ(loop.client->scheduler_name(), "roundrobin");
+
+  ASSERT_TRUE(loop.client->SetScheduler("redundant", loop.now).ok());
+  EXPECT_STREQ(loop.client->scheduler_name(), "redundant");
+  EXPECT_EQ(loop.client->scheduler_switches(), 1u);
+  TransferBothWays(loop, kBytes, 0);
+  const uint64_t redundant =
+      SubflowBytesSent(*loop.client) - before - round_robin;
+  EXPECT_GT(redundant, kBytes * 18 / 10)
+      << loop.client->subflow(0).stats().bytes_sent << " "
+      << loop.client->subflow(1).stats().bytes_sent;
+}
+
 // A one-way transfer: the server has no data to carry the fourth ACK, so it
 // sends one on its own; and the client's third ACK, lost once, is sent again.
 TEST(MptcpConnectionTest, JoinCompletesOneWayEvenIfTheThirdAckIsLost) {

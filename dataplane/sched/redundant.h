@@ -11,16 +11,16 @@ namespace plait::sched {
 
 // Stateless. Targets every candidate (backup rule: backups only when no
 // regular subflow is usable) that has cwnd room, each with min(chunk, its
-// room), in the order given. A candidate that is full now skips this chunk;
-// it is not held back for it (the reference instead keeps a per-subflow
-// position in the send queue so a full subflow catches up later; here that
-// would be the connection's job, as the same bytes are still delivered by
-// the others). kNoRoom when every candidate is full.
+// room), in the order given. A candidate that is full now is not waited
+// for: Redundant() tells the connection to keep each subflow's position in
+// the send queue so that it catches up later, as the reference does.
+// kNoRoom when every candidate is full.
 class RedundantScheduler : public Scheduler {
  public:
   const char* name() const override { return "redundant"; }
   Decision Schedule(const ConnectionView& connection,
                     absl::Span<const SubflowView> subflows) override;
+  bool Redundant() const override { return true; }
 };
 
 }  // namespace plait::sched

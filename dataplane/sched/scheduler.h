@@ -182,6 +182,11 @@ class Scheduler {
   // are only read during the call.
   virtual Decision Schedule(const ConnectionView& connection,
                             absl::Span<const SubflowView> subflows) = 0;
+
+  // True when every byte is meant for every candidate subflow: a subflow
+  // that was full when a chunk was scheduled catches up on it later (the
+  // connection keeps each subflow's position in the send queue).
+  virtual bool Redundant() const { return false; }
 };
 
 // ---- Shared rules, used by every scheduler (and usable by the connection).

@@ -111,6 +111,10 @@ void ReceiverApp::OnReadable(Time now) {
   size_t n;
   while ((n = read()) > 0) {
     if (!first_byte_at) first_byte_at = now;
+    if (last_byte_at && now - *last_byte_at > longest_stall) {
+      longest_stall = now - *last_byte_at;
+      longest_stall_end = now;
+    }
     last_byte_at = now;
     hash_.Add(absl::MakeConstSpan(buffer_.data(), n));
     expected_.Fill(absl::MakeSpan(expected_buffer_.data(), n));

@@ -136,6 +136,10 @@ class ReceiverApp : public tcp::TcpOwner, public mptcp::MptcpOwner {
 
   std::optional<Time> first_byte_at;
   std::optional<Time> last_byte_at;
+  // The longest time between two reads that delivered bytes (a stall, e.g.
+  // while a failed path's data is resent), and when it ended.
+  Duration longest_stall{0};
+  std::optional<Time> longest_stall_end;
   std::optional<Time> end_of_stream_at;
   std::optional<Time> closed_at;
   tcp::CloseReason close_reason = tcp::CloseReason::kNormal;

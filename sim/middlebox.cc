@@ -215,4 +215,33 @@ void Nat::Inbound::Receive(Packet packet) {
   PacketFilter::Forward(std::move(packet));
 }
 
+// --- Replayer ---------------------------------------------------------------
+
+Replayer::Replayer(Simulator* sim, Config config, Random random,
+                   PacketSink* next)
+    : PacketFilter(next), sim_(sim), config_(config), random_(random) {
+  reservoir_.reserve(config_.history);
+}
+
+void Replayer::Receive(Packet packet) {
+  ++stats_.packets;
+  // Algorithm R: after n packets, each is in the reservoir with probability
+  // history / n.
+  if (reservoir_.size() < config_.history) {
+    reservoir_.push_back(packet.bytes);
+  } else {
+    const uint64_t slot = random_.UniformInt(stats_.packets);
+    if (slot < config_.history) reservoir_[slot] = packet.bytes;
+  }
+  if (random_.Bernoulli(config_.probability)) {
+    std::vector<uint8_t> copy =
+        reservoir_[random_.UniformInt(reservoir_.size())];
+    sim_->ScheduleIn(config_.delay, [this, copy = std::move(copy)]() mutable {
+      ++stats_.replayed;
+      Forward(Packet{std::move(copy), sim_->NextPacketId(), sim_->now()});
+    });
+  }
+  Forward(std::move(packet));
+}
+
 }  // namespace plait::sim

@@ -12,6 +12,9 @@
 //  - Nat rewrites the source address and port of outgoing packets to a
 //    public address and port, and the destination of the returning packets
 //    back (source NAT with an endpoint-independent mapping, RFC 4787).
+//  - Replayer passes everything and also sends copies of earlier packets
+//    again later (an attacker replaying captured segments, or a broken
+//    path duplicating them).
 //
 // Every rewrite fixes the TCP checksum (and the IPv4 header checksum when an
 // address changes). Packets that are not TCP, or that dataplane/wire cannot
@@ -35,6 +38,7 @@
 #include "sim/packet.h"
 #include "sim/packet_rewrite.h"
 #include "sim/random.h"
+#include "sim/simulator.h"
 
 namespace plait::sim {
 
@@ -219,6 +223,38 @@ class Nat {
   std::vector<Mapping> mappings_;
   Outbound outbound_{this};
   Inbound inbound_{this};
+  Stats stats_;
+};
+
+// Replays packets: every packet passes at once, and for each one, with
+// `probability`, a copy of a packet drawn uniformly from all those that
+// passed so far (a reservoir sample of `history` packets, so the handshakes
+// of a long flow stay candidates) is sent again `delay` later. Copies are
+// byte for byte the originals (a replayed MP_JOIN, DSS mapping or DATA_FIN
+// included); they get new packet ids.
+class Replayer : public PacketFilter {
+ public:
+  struct Config {
+    double probability = 0.01;
+    Duration delay = Milliseconds(50);
+    size_t history = 256;  // > 0
+  };
+  struct Stats {
+    uint64_t packets = 0;   // passed through
+    uint64_t replayed = 0;  // copies sent
+  };
+
+  Replayer(Simulator* sim, Config config, Random random,
+           PacketSink* next = nullptr);
+
+  void Receive(Packet packet) override;
+  const Stats& stats() const { return stats_; }
+
+ private:
+  Simulator* sim_;
+  Config config_;
+  Random random_;
+  std::vector<std::vector<uint8_t>> reservoir_;
   Stats stats_;
 };
 

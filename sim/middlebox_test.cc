@@ -411,5 +411,86 @@ TEST(NatTest, PortsRunOut) {
   EXPECT_EQ(nat.stats().dropped_ports_exhausted, 1u);
 }
 
+// A sink that notes when each packet arrived.
+class TimedSink : public PacketSink {
+ public:
+  explicit TimedSink(Simulator* sim) : sim_(sim) {}
+  void Receive(Packet packet) override {
+    seqs.push_back(Parse(packet).tcp.seq);
+    at.push_back(sim_->now());
+  }
+  std::vector<uint32_t> seqs;
+  std::vector<Time> at;
+
+ private:
+  Simulator* sim_;
+};
+
+// Sends packets with seq 0..n-1, one per millisecond, through `replayer`.
+void SendNumbered(Simulator& sim, Replayer& replayer, int n) {
+  for (int i = 0; i < n; ++i) {
+    sim.Schedule(Time() + Milliseconds(i), [&sim, &replayer, i] {
+      replayer.Receive(
+          Packet{Build("10.0.0.1", "10.0.0.2", 1000, 80, TcpHeader::kAck, {},
+                       static_cast<uint32_t>(i), 1, 100),
+                 sim.NextPacketId(), sim.now()});
+    });
+  }
+  sim.RunUntilIdle();
+}
+
+TEST(ReplayerTest, PassesEverythingAndReplaysEarlierPacketsLater) {
+  Simulator sim(1);
+  TimedSink sink(&sim);
+  Replayer replayer(&sim,
+                    {.probability = 1, .delay = Milliseconds(10), .history = 4},
+                    sim.random().Fork(1), &sink);
+  SendNumbered(sim, replayer, 20);
+  EXPECT_EQ(replayer.stats().packets, 20u);
+  EXPECT_EQ(replayer.stats().replayed, 20u);
+  ASSERT_EQ(sink.seqs.size(), 40u);
+  // Originals pass at once (packet i at i ms) and in order; the copy drawn
+  // while packet i passed arrives at i + 10 ms and is packet i or an
+  // earlier one (never one that had not passed yet).
+  std::vector<uint32_t> originals;
+  for (size_t k = 0; k < sink.seqs.size(); ++k) {
+    const int64_t ms = (sink.at[k] - Time()) / Milliseconds(1);
+    if (sink.seqs[k] == ms) {
+      EXPECT_EQ(sink.seqs[k], originals.size());
+      originals.push_back(sink.seqs[k]);
+    } else {
+      EXPECT_GE(ms, 10);
+      EXPECT_LE(sink.seqs[k], ms - 10) << "a copy of a later packet";
+    }
+  }
+  EXPECT_EQ(originals.size(), 20u);
+}
+
+TEST(ReplayerTest, ReplaysOldPacketsNotOnlyRecentOnes) {
+  // A reservoir, not a sliding window: packets far older than `history`
+  // ones ago are still replayed.
+  Simulator sim(1);
+  TimedSink sink(&sim);
+  Replayer replayer(&sim,
+                    {.probability = 1, .delay = Milliseconds(1), .history = 8},
+                    sim.random().Fork(2), &sink);
+  SendNumbered(sim, replayer, 2000);
+  int old = 0;
+  for (size_t k = 0; k < sink.seqs.size(); ++k) {
+    const int64_t ms = (sink.at[k] - Time()) / Milliseconds(1);
+    if (sink.seqs[k] + 100 < ms) ++old;
+  }
+  EXPECT_GT(old, 1000);  // of 2000 copies; a window of 8 would give 0
+}
+
+TEST(ReplayerTest, ProbabilityZeroReplaysNothing) {
+  Simulator sim(1);
+  TimedSink sink(&sim);
+  Replayer replayer(&sim, {.probability = 0}, sim.random().Fork(3), &sink);
+  SendNumbered(sim, replayer, 100);
+  EXPECT_EQ(sink.seqs.size(), 100u);
+  EXPECT_EQ(replayer.stats().replayed, 0u);
+}
+
 }  // namespace
 }  // namespace plait::sim

@@ -75,6 +75,8 @@ std::string ScenarioReport::ToJson() const {
         sf["bytes_acked"] = s.bytes_acked;
         sf["rto_count"] = s.rto_count;
         sf["state"] = s.state;
+        sf["rto_ms"] = Num(s.rto_ms);
+        sf["backup"] = s.backup;
         subflows.push_back(std::move(sf));
       }
       ordered_json m = ordered_json::object();
@@ -82,6 +84,10 @@ std::string ScenarioReport::ToJson() const {
       m["bytes_reinjected"] = f.bytes_reinjected;
       m["scheduler"] = f.scheduler;
       m["scheduler_switches"] = f.scheduler_switches;
+      m["congestion_control"] = f.congestion_control;
+      m["congestion_control_switches"] = f.congestion_control_switches;
+      m["longest_stall_s"] = Num(f.longest_stall_s);
+      m["longest_stall_end_s"] = Num(f.longest_stall_end_s);
       m["subflows"] = std::move(subflows);
       flow["mptcp"] = std::move(m);
     }

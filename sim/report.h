@@ -61,11 +61,19 @@ struct FlowReport {
     uint64_t bytes_acked = 0;  // the subflow-level bytes the server acked
     uint64_t rto_count = 0;
     std::string state;  // the client subflow's TCP state at the end
+    double rto_ms = 0;  // its RTO without backoff, at the end
+    bool backup = false;
   };
   std::vector<Subflow> subflows;  // the client's, in opening order
   uint64_t bytes_reinjected = 0;
   std::string scheduler;  // the client's, at the end
   uint64_t scheduler_switches = 0;
+  std::string congestion_control;  // the client's, at the end
+  uint64_t congestion_control_switches = 0;
+  // The longest time the receiver got no new bytes, and when it ended
+  // (seconds from the flow's start).
+  double longest_stall_s = 0;
+  double longest_stall_end_s = 0;
 };
 
 // What a host's TCP dropped before any connection saw it.

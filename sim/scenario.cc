@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "dataplane/cc/registry.h"
+#include "dataplane/pm/path_manager.h"
 #include "dataplane/sched/registry.h"
 #include "dataplane/wire/ip_address.h"
 #include "google/protobuf/io/tokenizer.h"
@@ -208,8 +209,22 @@ absl::Status Checker::CheckLink(int i) {
     const v1::Middlebox& box = link.middleboxes(m);
     if (box.kind_case() == v1::Middlebox::KIND_NOT_SET) {
       return Error({{"links", i}, {"middleboxes", m}},
-                   "names no kind (strip_options, rewrite_sequence, nat or "
-                   "injector)");
+                   "names no kind (strip_options, rewrite_sequence, nat, "
+                   "injector or replay)");
+    }
+    if (box.has_replay()) {
+      const v1::Replay& r = box.replay();
+      auto bad = [&](const char* field, const std::string& what) {
+        return Error(
+            {{"links", i}, {"middleboxes", m}, {"replay", -1}, {field, -1}},
+            what);
+      };
+      if (!(r.probability() >= 0 && r.probability() <= 1)) {
+        return bad("probability",
+                   absl::StrCat(r.probability(), " is not a probability"));
+      }
+      if (!(r.delay_ms() >= 0)) return bad("delay_ms", "must not be negative");
+      if (r.history() > 65536) return bad("history", "must be at most 65536");
     }
     if (box.has_nat() &&
         !wire::IpAddress::Parse(box.nat().public_address()).ok()) {
@@ -356,6 +371,22 @@ absl::Status Checker::CheckFlow(int i) {
             ccs.end()) {
       return bad("congestion_control", one_of(m.congestion_control(), ccs));
     }
+    for (int k = 0; k < m.congestion_control_switches_size(); ++k) {
+      const v1::CongestionControlSwitch& sw = m.congestion_control_switches(k);
+      const auto bad_switch = [&](const char* field, const std::string& what) {
+        return Error({{"flows", i},
+                      {"mptcp", -1},
+                      {"congestion_control_switches", k},
+                      {field, -1}},
+                     what);
+      };
+      if (std::find(ccs.begin(), ccs.end(), sw.congestion_control()) ==
+          ccs.end()) {
+        return bad_switch("congestion_control",
+                          one_of(sw.congestion_control(), ccs));
+      }
+      if (!(sw.at_s() >= 0)) return bad_switch("at_s", "must be at least 0");
+    }
     const std::vector<std::string> pms = {"fullmesh", "none"};
     if (!m.path_manager().empty() &&
         std::find(pms.begin(), pms.end(), m.path_manager()) == pms.end()) {
@@ -372,10 +403,27 @@ absl::Status Checker::CheckFlow(int i) {
                          "\" is not an address of \"", flow.client(), "\""));
       }
     }
+    for (int b = 0; b < m.announce_addresses_size(); ++b) {
+      auto parsed = wire::IpAddress::Parse(m.announce_addresses(b));
+      const auto& own = addresses_[flow.server()];
+      if (!parsed.ok() ||
+          std::find(own.begin(), own.end(), *parsed) == own.end()) {
+        return Error(
+            {{"flows", i}, {"mptcp", -1}, {"announce_addresses", b}},
+            absl::StrCat("\"", m.announce_addresses(b),
+                         "\" is not an address of \"", flow.server(), "\""));
+      }
+    }
+    if (m.announce_addresses_size() > pm::kMaxLimit) {
+      return bad("announce_addresses",
+                 absl::StrCat("more than ", pm::kMaxLimit, " addresses"));
+    }
     if (!m.enabled() &&
         (!m.scheduler().empty() || !m.congestion_control().empty() ||
-         !m.path_manager().empty() || m.checksums() ||
-         m.backup_addresses_size() > 0 || m.scheduler_switches_size() > 0)) {
+         m.announce_addresses_size() > 0 || !m.path_manager().empty() ||
+         m.checksums() || m.backup_addresses_size() > 0 ||
+         m.scheduler_switches_size() > 0 ||
+         m.congestion_control_switches_size() > 0)) {
       return bad("enabled", "is false but other mptcp fields are set");
     }
   }

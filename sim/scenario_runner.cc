@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "dataplane/pm/path_manager.h"
 #include "sim/flow_app.h"
 #include "sim/injector.h"
 #include "sim/link.h"
@@ -120,7 +121,14 @@ class Run {
   std::vector<std::unique_ptr<Nat>> nats_;
   // Addresses reachable at each node (its own, and NAT public addresses
   // whose translation happens on the way into it), for routing.
-  absl::flat_hash_map<std::string, std::vector<wire::IpAddress>> located_;
+  // With the link each address is on (-1 for NAT public addresses): a
+  // router sends to an address over that link when it can, so that each
+  // path carries its own subflow's packets both ways.
+  struct Located {
+    wire::IpAddress address;
+    int link = -1;
+  };
+  absl::flat_hash_map<std::string, std::vector<Located>> located_;
   std::deque<Flow> flows_;
 };
 
@@ -188,12 +196,26 @@ absl::Status Run::Build() {
             sim_.random().Fork(1000 + stream++));
         boxes.push_back({injector.get(), nullptr});
         filters_.push_back(std::move(injector));
+      } else if (box.has_replay()) {
+        const Replayer::Config config{
+            .probability = box.replay().probability(),
+            .delay = Microseconds(
+                static_cast<int64_t>(box.replay().delay_ms() * 1000)),
+            .history = box.replay().history() > 0 ? box.replay().history()
+                                                  : size_t{256}};
+        auto out = std::make_unique<Replayer>(
+            &sim_, config, sim_.random().Fork(1000 + stream++));
+        auto in = std::make_unique<Replayer>(
+            &sim_, config, sim_.random().Fork(1000 + stream++));
+        boxes.push_back({out.get(), in.get()});
+        filters_.push_back(std::move(out));
+        filters_.push_back(std::move(in));
       } else if (box.has_nat()) {
         const wire::IpAddress public_address =
             *wire::IpAddress::Parse(box.nat().public_address());
         auto nat = std::make_unique<Nat>(public_address);
         boxes.push_back({&nat->outbound(), &nat->inbound()});
-        located_[spec.a()].push_back(public_address);
+        located_[spec.a()].push_back(Located{public_address, -1});
         nats_.push_back(std::move(nat));
       }
     }
@@ -217,7 +239,8 @@ absl::Status Run::Build() {
       host.AddAddress(address);
       host.SetLink(address, out);
       if (host.addresses().size() == 1) host.SetDefaultLink(out);
-      located_[node].push_back(address);
+      located_[node].push_back(
+          Located{address, static_cast<int>(directions_.size() / 2)});
     }
     directions_.push_back(std::move(ab));
     directions_.push_back(std::move(ba));
@@ -260,9 +283,25 @@ absl::Status Run::BuildRoutes() {
       auto found = first_hop.find(n.name());
       if (found == first_hop.end() || found->second == nullptr) continue;
       PacketSink* hop = found->second;
-      for (const wire::IpAddress& address : located_[n.name()]) {
+      for (const Located& located : located_[n.name()]) {
+        const wire::IpAddress& address = located.address;
+        PacketSink* via = hop;
+        if (located.link >= 0) {
+          // Toward the address's own link: over it when this router is its
+          // other end, else toward the router at its other end.
+          const v1::Link& on = scenario_.links(located.link);
+          const std::string& other = on.a() == n.name() ? on.b() : on.a();
+          if (other == router_name) {
+            via = directions_[2 * located.link + (on.a() == other ? 0 : 1)]
+                      .link.get();
+          } else if (auto far = first_hop.find(other);
+                     routers_.contains(other) && far != first_hop.end() &&
+                     far->second != nullptr) {
+            via = far->second;
+          }
+        }
         absl::Status status =
-            router->AddRoute(address, address.is_v4() ? 32 : 128, hop);
+            router->AddRoute(address, address.is_v4() ? 32 : 128, via);
         if (!status.ok()) return status;
       }
     }
@@ -342,9 +381,21 @@ absl::Status Run::StartFlows() {
       mc.checksums = m.checksums();
       mc.send_buffer_bytes = config.send_buffer_bytes;
       mc.receive_buffer_bytes = config.receive_buffer_bytes;
+      mptcp::MptcpConfig server_mc = mc;
+      server_mc.path_manager = "fullmesh";
+      server_mc.path_manager_config.limits = {
+          .max_subflows = pm::kMaxLimit,
+          .max_add_addr_accepted = pm::kMaxLimit};
+      uint8_t signal_id = 1;
+      for (const std::string& text : m.announce_addresses()) {
+        server_mc.path_manager_config.endpoints.push_back(
+            pm::Endpoint{.id = signal_id++,
+                         .address = *wire::IpAddress::Parse(text),
+                         .signal = true});
+      }
       if (!server_plain) {
         flow.server_host->mptcp_stack().Listen(
-            server_address, port, mc,
+            server_address, port, server_mc,
             stack::Stack::Acceptor{
                 [f](const tcp::TcpEndpoints&) -> mptcp::MptcpOwner* {
                   return f->mptcp_server == nullptr ? f->receiver.get()
@@ -366,43 +417,43 @@ absl::Status Run::StartFlows() {
                                 f->receiver->set_connection(c);
                               }});
       }
-      std::vector<wire::IpAddress> backups;
-      for (const std::string& text : m.backup_addresses()) {
-        backups.push_back(*wire::IpAddress::Parse(text));
-      }
-      std::vector<wire::IpAddress> others;
+      // The client's path manager opens a subflow from each of its other
+      // addresses (endpoints with the subflow flag, backup for the
+      // backup_addresses) to the server's address and re-creates them when
+      // they fail; the server's announces announce_addresses (signal).
+      // Limits at Linux's maximum, 8: the scenario decides the paths.
+      mptcp::MptcpConfig client_mc = mc;
+      client_mc.path_manager =
+          m.path_manager().empty() || m.path_manager() == "none"
+              ? (m.path_manager() == "none" ? "explicit" : "fullmesh")
+              : m.path_manager();
+      client_mc.path_manager_config.limits = {
+          .max_subflows = pm::kMaxLimit,
+          .max_add_addr_accepted = pm::kMaxLimit};
       if (m.path_manager() != "none") {
+        uint8_t id = 1;
         for (const wire::IpAddress& a : client_host.addresses()) {
-          if (a != client_address) others.push_back(a);
+          if (a == client_address) continue;
+          const bool backup =
+              std::find_if(m.backup_addresses().begin(),
+                           m.backup_addresses().end(),
+                           [&](const std::string& text) {
+                             return *wire::IpAddress::Parse(text) == a;
+                           }) != m.backup_addresses().end();
+          client_mc.path_manager_config.endpoints.push_back(pm::Endpoint{
+              .id = id++, .address = a, .subflow = true, .backup = backup});
         }
       }
-      // The full mesh as it is today: once established, one subflow from
-      // each other client address to the server's address.
-      flow.sender->set_on_established([this, f, others, backups, server_address,
-                                       port](Time) {
-        sim_.Schedule(sim_.now(), [this, f, others, backups, server_address,
-                                   port] {
-          if (f->mptcp_client == nullptr || f->mptcp_client->fallback()) {
-            return;
-          }
-          for (const wire::IpAddress& a : others) {
-            const bool backup =
-                std::find(backups.begin(), backups.end(), a) != backups.end();
-            f->client_host->mptcp_stack().AddSubflow(
-                f->mptcp_client, a, server_address, port, sim_.now(), backup);
-          }
-          f->client_host->PokeStack();
-        });
-      });
-      sim_.Schedule(start, [this, f, mc, client_address, server_address, port] {
-        auto connection = f->client_host->mptcp_stack().Connect(
-            mc, client_address, server_address, port, f->sender.get(),
-            sim_.now());
-        if (!connection.ok()) return;
-        f->mptcp_client = *connection;
-        f->sender->set_mptcp(*connection);
-        f->client_host->PokeStack();
-      });
+      sim_.Schedule(start,
+                    [this, f, client_mc, client_address, server_address, port] {
+                      auto connection = f->client_host->mptcp_stack().Connect(
+                          client_mc, client_address, server_address, port,
+                          f->sender.get(), sim_.now());
+                      if (!connection.ok()) return;
+                      f->mptcp_client = *connection;
+                      f->sender->set_mptcp(*connection);
+                      f->client_host->PokeStack();
+                    });
       for (const v1::SchedulerSwitch& sw : m.scheduler_switches()) {
         const std::string name = sw.scheduler();
         sim_.Schedule(At(sw.at_s()), [this, f, name] {
@@ -410,6 +461,17 @@ absl::Status Run::StartFlows() {
           // The name was checked by ParseScenario; the report counts the
           // switches that took effect.
           f->mptcp_client->SetScheduler(name, sim_.now()).IgnoreError();
+          f->client_host->PokeStack();
+        });
+      }
+      for (const v1::CongestionControlSwitch& sw :
+           m.congestion_control_switches()) {
+        const std::string name = sw.congestion_control();
+        sim_.Schedule(At(sw.at_s()), [this, f, name] {
+          if (f->mptcp_client == nullptr) return;
+          // The name was checked by ParseScenario; the report counts the
+          // switches that took effect.
+          f->mptcp_client->SetCongestionControl(name, sim_.now()).IgnoreError();
           f->client_host->PokeStack();
         });
       }
@@ -526,6 +588,13 @@ RunResult Run::Report() {
         r.bytes_reinjected = c.stats().bytes_reinjected;
         r.scheduler = c.scheduler_name();
         r.scheduler_switches = c.scheduler_switches();
+        r.congestion_control = c.congestion_control_name();
+        r.congestion_control_switches = c.congestion_control_switches();
+        r.longest_stall_s = ToSeconds(f.receiver->longest_stall);
+        if (f.receiver->longest_stall_end) {
+          r.longest_stall_end_s =
+              ToSeconds(*f.receiver->longest_stall_end - At(r.start_s));
+        }
         for (size_t k = 0; k < c.subflow_count(); ++k) {
           const tcp::TcpConnection& t = c.subflow(k);
           const tcp::TcpStats& s = t.stats();
@@ -538,7 +607,8 @@ RunResult Run::Report() {
           r.subflows.push_back(FlowReport::Subflow{
               EndpointText(e.local, e.local_port),
               EndpointText(e.remote, e.remote_port), s.bytes_sent,
-              s.bytes_acked, s.rto_count, tcp::TcpStateName(t.state())});
+              s.bytes_acked, s.rto_count, tcp::TcpStateName(t.state()),
+              ToSeconds(t.rtt().base_rto()) * 1000, c.subflow_backup(k)});
         }
       }
       if (f.mptcp_server != nullptr) {
@@ -603,9 +673,30 @@ absl::StatusOr<RunResult> Run::Go() {
       Link* ab = directions_[i].link.get();
       Link* ba = directions_[i + 1].link.get();
       const bool up = event.up();
-      sim_.Schedule(At(event.at_s()), [ab, ba, up] {
+      // A host sees its own link go down or up (the carrier, as netlink
+      // tells a real daemon): its stack's path managers hear about the
+      // address on that link. Failures beyond the first hop are found by
+      // retransmission timeouts instead.
+      const v1::Link& spec = scenario_.links(i / 2);
+      std::vector<std::pair<TcpHost*, wire::IpAddress>> ends;
+      for (const auto& [node, text] : {std::pair{spec.a(), spec.a_address()},
+                                       std::pair{spec.b(), spec.b_address()}}) {
+        auto host = tcp_hosts_.find(node);
+        if (text.empty() || host == tcp_hosts_.end()) continue;
+        ends.emplace_back(host->second.get(), *wire::IpAddress::Parse(text));
+      }
+      sim_.Schedule(At(event.at_s()), [this, ab, ba, up, ends] {
         ab->SetUp(up);
         ba->SetUp(up);
+        for (const auto& [host, address] : ends) {
+          const pm::LocalPath path{.address = address};
+          if (up) {
+            host->mptcp_stack().OnLocalPathUp(path, sim_.now());
+          } else {
+            host->mptcp_stack().OnLocalPathDown(path, sim_.now());
+          }
+          host->PokeStack();
+        }
       });
     }
   }

@@ -89,10 +89,36 @@ INSTANTIATE_TEST_SUITE_P(
                "s.textproto:9: flows[0].mptcp.scheduler: \"fifo\" is not one "
                "of: minrtt, roundrobin, redundant, blest, ecf"},
         Broken{"server: \"b\" bytes",
+               "server: \"b\" mptcp { enabled: true "
+               "congestion_control_switches { at_s: 1 congestion_control: "
+               "\"bbr\" } } bytes",
+               "s.textproto:9: flows[0].mptcp.congestion_control_switches[0]."
+               "congestion_control: \"bbr\" is not one of: reno, cubic, lia, "
+               "olia, balia"},
+        Broken{"server: \"b\" bytes",
+               "server: \"b\" mptcp { enabled: true "
+               "congestion_control_switches { at_s: -1 congestion_control: "
+               "\"reno\" } } bytes",
+               "s.textproto:9: flows[0].mptcp.congestion_control_switches[0]."
+               "at_s: must be at least 0"},
+        Broken{"server: \"b\" bytes",
+               "server: \"b\" mptcp { congestion_control_switches { at_s: 1 "
+               "congestion_control: \"reno\" } } bytes",
+               "s.textproto:9: flows[0].mptcp.enabled: is false but other "
+               "mptcp fields are set"},
+        Broken{"server: \"b\" bytes",
                "server: \"b\" mptcp { enabled: true path_manager: \"x\" } "
                "bytes",
                "s.textproto:9: flows[0].mptcp.path_manager: \"x\" is not one "
-               "of: fullmesh, none"}));
+               "of: fullmesh, none"},
+        Broken{"delay_ms: 5 } }",
+               "delay_ms: 5 } middleboxes { replay { probability: 2 } } }",
+               "s.textproto:7: links[0].middleboxes[0].replay.probability: 2 "
+               "is not a probability"},
+        Broken{"delay_ms: 5 } }",
+               "delay_ms: 5 } middleboxes { replay { delay_ms: -1 } } }",
+               "s.textproto:7: links[0].middleboxes[0].replay.delay_ms: must "
+               "not be negative"}));
 
 }  // namespace
 }  // namespace plait::sim

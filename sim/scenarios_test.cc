@@ -171,6 +171,13 @@ TEST(ScenariosTest, AbortEndsWithAResetAndAnIntactPrefix) {
   EXPECT_GT(f.bytes_delivered, 1'000'000u);
 }
 
+TEST(ScenariosTest, RegressionMptcpReadReentry) {
+  const ScenarioReport r = RunNamed("regression_mptcp_read_reentry");
+  ASSERT_EQ(r.flows.size(), 1u);
+  EXPECT_TRUE(r.flows[0].prefix_intact);
+  ExpectCleanEnd(r.flows[0]);
+}
+
 TEST(ScenariosTest, RegressionPacingAfterFin) {
   const ScenarioReport r = RunNamed("regression_pacing_after_fin");
   ASSERT_EQ(r.flows.size(), 1u);
@@ -200,8 +207,10 @@ TEST(ScenariosTest, MptcpAggregatesTwoPaths) {
   }
 }
 
-// A path goes down for good mid-transfer: its subflow's data is reinjected
-// on the other one, and the transfer completes intact.
+// The client's link on path2 goes down for good mid-transfer: the path
+// manager closes that subflow at once (the host sees its link go down), its
+// data is reinjected on path1, and the transfer completes intact with no
+// stall as long as two of path1's RTOs.
 TEST(ScenariosTest, MptcpSurvivesTheLossOfAPath) {
   const ScenarioReport r = RunNamed("mptcp_failover");
   ASSERT_EQ(r.flows.size(), 1u);
@@ -209,10 +218,59 @@ TEST(ScenariosTest, MptcpSurvivesTheLossOfAPath) {
   ExpectCleanEnd(f);
   ASSERT_EQ(f.subflows.size(), 2u);
   EXPECT_GT(SubflowBytes(f, 1), 0u);  // path2 carried data before it failed
+  EXPECT_EQ(f.subflows[1].state, "CLOSED");
+  EXPECT_GT(f.bytes_reinjected, 0u);
+  EXPECT_LT(f.longest_stall_s, 2 * f.subflows[0].rto_ms / 1000);
+  // 2 s on both paths, then 20 Mbit/s: about 11 s.
+  EXPECT_LT(f.completion_time_s, 13.0);
+}
+
+// A link in the middle of path2 fails (no host sees it) and is repaired 4 s
+// later: the subflow's retransmission timeout finds it, its data goes on
+// path1 with a stall shorter than two of path1's RTOs, and after the repair
+// the same subflow carries data to the end.
+TEST(ScenariosTest, MptcpSurvivesARemotePathFailure) {
+  const ScenarioReport r = RunNamed("mptcp_failover_remote");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  ASSERT_EQ(f.subflows.size(), 2u);
   EXPECT_GT(f.subflows[1].rto_count, 0u);
   EXPECT_GT(f.bytes_reinjected, 0u);
-  // Far sooner than the failed subflow's own give-up (minutes of RTOs).
-  EXPECT_LT(f.completion_time_s, 20.0);
+  EXPECT_LT(f.longest_stall_s, 2 * f.subflows[0].rto_ms / 1000);
+  EXPECT_EQ(f.subflows[1].state, "TIME-WAIT");  // it closed normally
+  // More than path2 could carry in the 2 s before the failure: it carried
+  // data again after the repair.
+  EXPECT_GT(SubflowBytes(f, 1), 2 * 20e6 / 8);
+}
+
+// The client's link on path2 goes down at 2 s and comes back at 4 s: the
+// path manager re-creates a subflow on path2 at once, and it carries data.
+TEST(ScenariosTest, MptcpRecreatesASubflowWhenItsPathReturns) {
+  const ScenarioReport r = RunNamed("mptcp_failover_return");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  ASSERT_EQ(f.subflows.size(), 3u);
+  EXPECT_EQ(f.subflows[1].state, "CLOSED");
+  EXPECT_EQ(f.subflows[2].local.rfind("10.0.2.1:", 0), 0u)
+      << f.subflows[2].local;
+  EXPECT_GT(SubflowBytes(f, 2), 1'000'000u);
+  EXPECT_GT(f.bytes_reinjected, 0u);
+}
+
+// The regular path (the initial subflow's) fails for good: the backup
+// subflow carries everything the regular one did not deliver.
+TEST(ScenariosTest, MptcpBackupTakesOverWhenTheRegularPathFails) {
+  const ScenarioReport r = RunNamed("mptcp_backup_takeover");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  ASSERT_EQ(f.subflows.size(), 2u);
+  EXPECT_TRUE(f.subflows[1].backup);
+  EXPECT_EQ(f.subflows[0].state, "CLOSED");
+  EXPECT_GE(SubflowBytes(f, 1), f.bytes_delivered - SubflowBytes(f, 0));
+  EXPECT_GT(SubflowBytes(f, 1), f.bytes_delivered / 2);
 }
 
 // A server that does not speak MPTCP: plain TCP, intact.
@@ -249,6 +307,42 @@ TEST(ScenariosTest, MptcpBackupSubflowStaysIdle) {
   EXPECT_EQ(f.subflows[0].bytes_acked, f.bytes_delivered);
   EXPECT_EQ(f.subflows[1].bytes_sent, 0u);
   EXPECT_EQ(f.subflows[1].state, "TIME-WAIT");  // it was established
+}
+
+// Replayed segments (a replay box on each path, both directions, 2% of the
+// packets passing) are dropped by the receiver and change nothing: the
+// stream is intact, both subflows carry data, no subflow is reset (nothing
+// is reinjected). The same scenario without replays drops nothing, so the
+// drops counted are the replays.
+TEST(ScenariosTest, MptcpShrugsOffReplayedSegments) {
+  const ScenarioReport r = RunNamed("mptcp_replay");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  EXPECT_FALSE(f.fallback);
+  ASSERT_EQ(f.subflows.size(), 2u);
+  for (const FlowReport::Subflow& s : f.subflows) {
+    EXPECT_GT(s.bytes_acked, f.bytes_delivered / 4) << s.local;
+    EXPECT_EQ(s.state, "TIME-WAIT") << s.local;
+  }
+  EXPECT_EQ(f.bytes_reinjected, 0u);
+  EXPECT_GT(f.receiver_dropped_segments, 20u);
+
+  std::ifstream in("sim/scenarios/mptcp_replay.textproto");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto quiet = ParseScenario(text.str(), "mptcp_replay.textproto");
+  ASSERT_TRUE(quiet.ok()) << quiet.status();
+  for (v1::Link& link : *quiet->mutable_links()) {
+    for (v1::Middlebox& box : *link.mutable_middleboxes()) {
+      ASSERT_TRUE(box.has_replay());
+      box.mutable_replay()->set_probability(0);
+    }
+  }
+  auto control = RunScenario(*quiet);
+  ASSERT_TRUE(control.ok()) << control.status();
+  ExpectCleanEnd(control->report.flows[0]);
+  EXPECT_EQ(control->report.flows[0].receiver_dropped_segments, 0u);
 }
 
 TEST(ScenariosTest, MptcpSameSeedSameReport) {

@@ -56,6 +56,15 @@ class CongestionControl {
   // timestamps of RFC 7323 told so): restore the window from before it.
   virtual void OnSpuriousTimeout(Time now) {}
 
+  // Takes over a connection whose window another controller has been
+  // running (a switch of algorithm mid-connection): cwnd = max(cwnd, 1 MSS)
+  // and ssthresh as given, everything else as after construction (Linux's
+  // tcp_reinit_congestion_control keeps snd_cwnd and snd_ssthresh and
+  // re-inits the algorithm's private state). Nothing from before the switch
+  // can be undone by OnSpuriousTimeout. Call it before the controller sees
+  // any event.
+  virtual void InheritWindow(uint64_t cwnd, uint64_t ssthresh) = 0;
+
   virtual uint64_t congestion_window() const = 0;     // bytes
   virtual uint64_t slow_start_threshold() const = 0;  // bytes
   virtual bool InSlowStart() const {

@@ -19,6 +19,10 @@ class FixedWindow : public CongestionControl {
   void OnCongestionEvent(Time, uint64_t) override {}
   void OnRecoveryEnd(Time) override {}
   void OnRetransmissionTimeout(Time, uint64_t) override {}
+  void InheritWindow(uint64_t cwnd, uint64_t ssthresh) override {
+    cwnd_ = cwnd;
+    ssthresh_ = ssthresh;
+  }
   uint64_t congestion_window() const override { return cwnd_; }
   uint64_t slow_start_threshold() const override { return ssthresh_; }
 

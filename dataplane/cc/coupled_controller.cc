@@ -91,6 +91,14 @@ void CoupledCongestionControl::OnSpuriousTimeout(Time now) {
   ssthresh_ = std::max(ssthresh_, saved.ssthresh);
 }
 
+void CoupledCongestionControl::InheritWindow(uint64_t cwnd, uint64_t ssthresh) {
+  SetWindow(std::max(cwnd, mss_));
+  ssthresh_ = ssthresh;
+  accumulator_ = 0;
+  before_timeout_.reset();
+  acked_since_timeout_ = true;
+}
+
 void CoupledCongestionControl::ApplySignedGrowth(double bytes) {
   const double step = static_cast<double>(mss_);
   accumulator_ += bytes;

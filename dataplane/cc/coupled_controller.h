@@ -53,6 +53,11 @@ class CoupledCongestionControl : public CongestionControl {
   // reference).
   void OnSpuriousTimeout(Time now) final;
 
+  // The group sees the inherited window at once; the accumulator starts
+  // from zero, and the member has no RTT in the group until its first ACK.
+  // OLIA's loss points are the group member's and are not inherited.
+  void InheritWindow(uint64_t cwnd, uint64_t ssthresh) final;
+
   uint64_t congestion_window() const final { return cwnd_; }
   uint64_t slow_start_threshold() const final { return ssthresh_; }
 

@@ -203,4 +203,12 @@ void Cubic::OnSpuriousTimeout(Time now) {
   }
 }
 
+void Cubic::InheritWindow(uint64_t cwnd, uint64_t ssthresh) {
+  s_ = State{};
+  s_.cwnd = std::max(cwnd, mss_);
+  s_.ssthresh = ssthresh;
+  before_timeout_.reset();
+  acked_since_timeout_ = true;
+}
+
 }  // namespace plait::cc

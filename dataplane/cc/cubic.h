@@ -111,6 +111,12 @@ class Cubic : public CongestionControl {
   // congestion event came after it).
   void OnSpuriousTimeout(Time now) override;
 
+  // W_max, cwnd_prior and the epoch start undefined, as after a timeout
+  // (section 4.8; Linux's bictcp_init zeroes them): the first congestion
+  // avoidance ACK starts an epoch with W_max = cwnd and K = 0, so the
+  // window grows convexly from where the previous algorithm left it.
+  void InheritWindow(uint64_t cwnd, uint64_t ssthresh) override;
+
   uint64_t congestion_window() const override { return s_.cwnd; }
   uint64_t slow_start_threshold() const override { return s_.ssthresh; }
 

@@ -333,6 +333,33 @@ TEST(CubicTest, TimeoutFollowsSection48) {
   EXPECT_EQ(cubic.slow_start_threshold(), 2000u);
 }
 
+TEST(CubicTest, InheritedWindowStartsAConvexEpochFromIt) {
+  // A CUBIC that had its own history (W_max, an epoch) takes over another
+  // algorithm's window: the history goes, as Linux's bictcp_init.
+  Cubic cubic = AfterLossAt(1000);
+  Time now = kT0;
+  for (int round = 0; round < 5; ++round) now = AckOneRound(cubic, now);
+  ASSERT_TRUE(cubic.epoch_start().has_value());
+  cubic.InheritWindow(40 * kMss, 30 * kMss);
+  EXPECT_EQ(cubic.congestion_window(), 40 * kMss);
+  EXPECT_EQ(cubic.slow_start_threshold(), 30 * kMss);
+  EXPECT_EQ(cubic.w_max(), 0u);
+  EXPECT_EQ(cubic.cwnd_prior(), 0u);
+  EXPECT_EQ(cubic.epoch_start(), std::nullopt);
+  now += kRtt;
+  cubic.OnAck(Ack(now, kMss));
+  ASSERT_EQ(cubic.epoch_start(), now);
+  EXPECT_EQ(cubic.w_max(), 40 * kMss);
+  EXPECT_EQ(cubic.k_seconds(), 0.0);
+  EXPECT_EQ(cubic.w_est(), 40 * kMss + kMss / 40);  // alpha 1: W_est >= 0
+  // A timeout from before a switch is not undone after it.
+  cubic.OnRetransmissionTimeout(now, cubic.congestion_window());
+  cubic.InheritWindow(kMss, 28 * kMss);
+  cubic.OnSpuriousTimeout(now);
+  EXPECT_EQ(cubic.congestion_window(), kMss);
+  EXPECT_EQ(cubic.slow_start_threshold(), 28 * kMss);
+}
+
 TEST(CubicTest, SpuriousTimeoutRestoresEverything) {
   Cubic cubic = AfterLossAt(1000);
   Time now = kT0;

@@ -111,5 +111,99 @@ TEST(RegistryTest, RejectsZeroMssOrWindow) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A window other than the initial one, in congestion avoidance: grown in
+// slow start, then reduced by a loss.
+struct Handed {
+  uint64_t cwnd;
+  uint64_t ssthresh;
+};
+Handed RunAndReduce(CongestionControl& cc, Time now) {
+  for (int i = 0; i < 20; ++i) {
+    AckEvent ack;
+    ack.now = now;
+    ack.bytes_acked = 1000;
+    ack.smoothed_rtt = Milliseconds(20);
+    cc.OnAck(ack);
+  }
+  cc.OnCongestionEvent(now, cc.congestion_window());
+  cc.OnRecoveryEnd(now);
+  return {cc.congestion_window(), cc.slow_start_threshold()};
+}
+
+// Every algorithm takes over every other's window as it stands, and goes
+// on from there in congestion avoidance (not back to slow start or to its
+// initial window).
+TEST(RegistryTest, EveryAlgorithmInheritsEveryOthersWindow) {
+  for (const std::string& from : CongestionControlNames()) {
+    for (const std::string& to : CongestionControlNames()) {
+      SCOPED_TRACE(absl::StrCat(from, " -> ", to));
+      auto group = std::make_shared<CouplingGroup>();
+      auto old_cc = CreateCongestionControl(from, 1000, 10, group);
+      ASSERT_TRUE(old_cc.ok());
+      const Time t0 = Time() + Seconds(1);
+      const Handed handed = RunAndReduce(**old_cc, t0);
+      ASSERT_NE(handed.cwnd, 10'000u);
+      ASSERT_FALSE((*old_cc)->InSlowStart());
+
+      auto new_cc = CreateCongestionControl(to, 1000, 10, group);
+      ASSERT_TRUE(new_cc.ok());
+      (*new_cc)->InheritWindow(handed.cwnd, handed.ssthresh);
+      old_cc->reset();
+      EXPECT_EQ((*new_cc)->congestion_window(), handed.cwnd);
+      EXPECT_EQ((*new_cc)->slow_start_threshold(), handed.ssthresh);
+      EXPECT_FALSE((*new_cc)->InSlowStart());
+      if (IsCoupled(to)) {
+        // The connection's coupled sums see the inherited window.
+        EXPECT_EQ(group->total_window(), handed.cwnd);
+      }
+      // One ACK of congestion avoidance grows it by well under one
+      // segment per ACKed segment (slow start would add 1000 bytes).
+      AckEvent ack;
+      ack.now = t0 + Milliseconds(20);
+      ack.bytes_acked = 1000;
+      ack.smoothed_rtt = Milliseconds(20);
+      ack.rtt_sample = Milliseconds(20);
+      (*new_cc)->OnAck(ack);
+      EXPECT_GE((*new_cc)->congestion_window(), handed.cwnd);
+      EXPECT_LT((*new_cc)->congestion_window(), handed.cwnd + 1000);
+      // Nothing from before the switch is undone.
+      (*new_cc)->OnSpuriousTimeout(ack.now);
+      EXPECT_LT((*new_cc)->congestion_window(), handed.cwnd + 1000);
+    }
+  }
+}
+
+TEST(RegistryTest, InheritedSlowStartContinuesUpToSsthresh) {
+  auto group = std::make_shared<CouplingGroup>();
+  for (const std::string& name : CongestionControlNames()) {
+    SCOPED_TRACE(name);
+    auto cc = CreateCongestionControl(name, 1000, 10, group);
+    ASSERT_TRUE(cc.ok());
+    // After a timeout elsewhere: 1 MSS, ssthresh 5 MSS.
+    (*cc)->InheritWindow(1000, 5000);
+    EXPECT_TRUE((*cc)->InSlowStart());
+    AckEvent ack;
+    ack.now = Time() + Seconds(1);
+    ack.bytes_acked = 3000;
+    ack.smoothed_rtt = Milliseconds(20);
+    (*cc)->OnAck(ack);
+    EXPECT_EQ((*cc)->congestion_window(), 3000u);  // + min(acked, 2 MSS)
+    (*cc)->OnAck(ack);
+    EXPECT_EQ((*cc)->congestion_window(), 5000u);  // capped at ssthresh
+    EXPECT_FALSE((*cc)->InSlowStart());
+  }
+}
+
+TEST(RegistryTest, InheritedWindowIsAtLeastOneSegment) {
+  auto group = std::make_shared<CouplingGroup>();
+  for (const std::string& name : CongestionControlNames()) {
+    auto cc = CreateCongestionControl(name, 1000, 10, group);
+    ASSERT_TRUE(cc.ok());
+    (*cc)->InheritWindow(0, 4000);
+    EXPECT_EQ((*cc)->congestion_window(), 1000u) << name;
+    EXPECT_EQ((*cc)->slow_start_threshold(), 4000u) << name;
+  }
+}
+
 }  // namespace
 }  // namespace plait::cc

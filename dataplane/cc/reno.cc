@@ -67,4 +67,12 @@ void NewReno::OnSpuriousTimeout(Time now) {
   ssthresh_ = std::max(ssthresh_, saved.ssthresh);
 }
 
+void NewReno::InheritWindow(uint64_t cwnd, uint64_t ssthresh) {
+  cwnd_ = std::max(cwnd, mss_);
+  ssthresh_ = ssthresh;
+  bytes_acked_in_ca_ = 0;
+  before_timeout_.reset();
+  acked_since_timeout_ = true;
+}
+
 }  // namespace plait::cc

@@ -51,6 +51,9 @@ class NewReno : public CongestionControl {
   // congestion event came after it.
   void OnSpuriousTimeout(Time now) override;
 
+  // The congestion-avoidance byte count starts from zero.
+  void InheritWindow(uint64_t cwnd, uint64_t ssthresh) override;
+
   uint64_t congestion_window() const override { return cwnd_; }
   uint64_t slow_start_threshold() const override { return ssthresh_; }
 

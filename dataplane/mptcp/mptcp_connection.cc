@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "dataplane/cc/registry.h"
 #include "dataplane/crypto/hmac.h"
 #include "dataplane/crypto/keys.h"
+#include "dataplane/mptcp/mptcp_subflow.h"
+#include "dataplane/pm/registry.h"
 #include "dataplane/sched/registry.h"
 #include "dataplane/tcp/packet_builder.h"
 #include "dataplane/wire/dss_checksum.h"
@@ -64,97 +68,6 @@ const char* MptcpCloseReasonName(MptcpCloseReason reason) {
 }
 
 // ---------------------------------------------------------------------------
-// The per-subflow adapter.
-
-struct MptcpConnection::Subflow : public tcp::TcpOwner {
-  // Bytes [begin, end) of the subflow's stream carry data-level offsets
-  // [data_offset, data_offset + end - begin).
-  struct Chunk {
-    uint64_t begin = 0;
-    uint64_t end = 0;
-    uint64_t data_offset = 0;
-    uint16_t checksum = 0;      // with the data-level length end - begin
-    uint16_t checksum_fin = 0;  // with the DATA_FIN counted in the length
-  };
-  // A mapping received from the peer, keyed by its first stream offset.
-  struct RxMapping {
-    uint64_t end = 0;
-    uint64_t data_offset = 0;
-    uint64_t dsn = 0;
-    uint32_t ssn = 0;
-    uint16_t wire_length = 0;  // as on the wire (with the DATA_FIN)
-    std::optional<uint16_t> checksum;
-  };
-
-  MptcpConnection* conn = nullptr;
-  uint32_t id = 0;
-  bool initial = false;
-  bool join = false;
-  std::unique_ptr<tcp::TcpConnection> tcp;
-
-  std::deque<Chunk> chunks;
-  uint64_t written = 0;  // stream offset after the last chunk
-  // Data-level offset after the highest byte given to this subflow.
-  uint64_t carried_end = 0;
-  uint64_t sent_end = 0;  // stream offset after the highest byte sent
-  std::map<uint64_t, RxMapping> rx;
-  uint64_t read_offset = 0;  // next stream offset to read from the engine
-
-  bool usable = false;  // may carry data
-  bool closed = false;
-  bool fin_sent = false;
-  bool join_failed = false;
-  // Server: the third ACK of MP_JOIN verified; the fourth (a pure ACK with
-  // a DATA_ACK) is to be sent once the engine has returned.
-  bool ack_now = false;
-  bool backup = false;  // either side set MP_JOIN's B bit
-  // Client: when to send the MP_JOIN third ACK again if the fourth has not
-  // come (a pure ACK is not retransmitted by the engine).
-  Time join_ack_at = kNever;
-  int join_ack_tries = 0;
-  // A retransmission timeout with nothing acknowledged since: the subflow
-  // takes no new data, and what it holds was reinjected on the others.
-  bool stale = false;
-  uint64_t rto_seen = 0;
-  uint64_t acked_when_stale = 0;
-  uint32_t local_nonce = 0;
-  uint32_t remote_nonce = 0;
-  std::optional<wire::TcpRstReason> pending_reset;
-  std::optional<wire::TcpRstReason> rst_reason;  // on our RST
-
-  void OnEstablished(Time now) override {
-    conn->SubflowEstablished(*this, now);
-  }
-  void OnReadable(Time now) override { conn->SubflowReadable(*this, now); }
-  void OnClosed(Time now, tcp::CloseReason) override {
-    conn->SubflowClosed(*this, now);
-  }
-  void AddOptions(const tcp::OutgoingSegment& segment,
-                  wire::OptionWriter& writer) override {
-    conn->SubflowAddOptions(*this, segment, writer);
-  }
-  void OnSegmentSent(const tcp::OutgoingSegment& segment) override {
-    conn->SubflowSegmentSent(*this, segment);
-  }
-  void OnIncomingSegment(const wire::Segment& segment, Time now) override {
-    conn->SubflowIncoming(*this, segment, now);
-  }
-
-  const Chunk* FindChunk(uint64_t offset) const {
-    auto it = std::upper_bound(
-        chunks.begin(), chunks.end(), offset,
-        [](uint64_t o, const Chunk& c) { return o < c.begin; });
-    if (it == chunks.begin()) return nullptr;
-    --it;
-    return offset < it->end ? &*it : nullptr;
-  }
-  bool CanSend() const {
-    return usable && !closed && !fin_sent && !pending_reset &&
-           tcp->state() == tcp::TcpState::kEstablished;
-  }
-};
-
-// ---------------------------------------------------------------------------
 // Construction and opening.
 
 MptcpConnection::MptcpConnection(const MptcpConfig& config, MptcpOwner* owner,
@@ -171,6 +84,16 @@ MptcpConnection::MptcpConnection(const MptcpConfig& config, MptcpOwner* owner,
   if (cc::IsCoupled(config_.tcp.congestion_control)) {
     coupling_ = std::make_shared<cc::CouplingGroup>();
   }
+  absl::StatusOr<std::unique_ptr<pm::PathManager>> path_manager =
+      absl::InvalidArgumentError("invalid");
+  if (pm::ValidateConfig(config_.path_manager_config).ok()) {
+    path_manager = pm::CreatePathManager(config_.path_manager,
+                                         config_.path_manager_config);
+  }
+  if (!path_manager.ok()) {
+    path_manager = pm::CreatePathManager("explicit", pm::PathManagerConfig{});
+  }
+  pm_ = std::move(*path_manager);
 }
 
 MptcpConnection::~MptcpConnection() = default;
@@ -194,6 +117,7 @@ MptcpConnection::Subflow* MptcpConnection::NewSubflow(
   sf->id = next_subflow_id_++;
   sf->initial = initial;
   sf->join = !initial;
+  if (initial) sf->pm_id = pm::kInitialSubflowId;
   auto cc = cc::CreateCongestionControl(config_.tcp.congestion_control,
                                         config_.tcp.mss,
                                         cc::kInitialWindowSegments, coupling_);
@@ -246,13 +170,30 @@ void MptcpConnection::AcceptSyn(const tcp::TcpEndpoints& endpoints,
 
 bool MptcpConnection::AddSubflow(const tcp::TcpEndpoints& endpoints,
                                  uint32_t isn, Time now, bool backup) {
+  return AddSubflow(
+      endpoints, isn, now,
+      JoinOptions{.backup = backup,
+                  .local_address_id = LocalAddressId(endpoints.local)});
+}
+
+bool MptcpConnection::AddSubflow(const tcp::TcpEndpoints& endpoints,
+                                 uint32_t isn, Time now,
+                                 const JoinOptions& join) {
+  // An application that has written everything and closed still has data
+  // in flight: a new path can carry (and speed up) the rest, as Linux's path
+  // manager adds subflows until the connection is closed. Only once the
+  // DATA_FIN is on the subflows, every one of them half-closed, would a new
+  // one have nothing to carry.
   if (!is_client_ || !mptcp_ || !have_remote_key_ || closed_ ||
-      close_requested_) {
+      subflows_fin_sent_) {
     return false;
   }
   ++depth_;
   Subflow* sf = NewSubflow(endpoints, isn, /*initial=*/false);
-  sf->backup = backup;
+  sf->backup = join.backup;
+  sf->local_address_id = join.local_address_id;
+  sf->remote_address_id = join.remote_address_id;
+  sf->pm_id = join.pm_id;
   sf->tcp->Connect(now);
   --depth_;
   AfterEvent(now);
@@ -265,11 +206,15 @@ bool MptcpConnection::HandleJoinSyn(
     tcp::TcpOutput* output) {
   const wire::MpJoinSyn* join = Find<wire::MpJoinSyn>(syn);
   MptcpConnection* conn = join != nullptr ? lookup(join->token) : nullptr;
-  if (conn != nullptr && conn->AcceptJoin(syn, isn, now)) return true;
-  // RFC 8684 3.2: refused with a RST; MP_TCPRST says it is MPTCP-specific.
+  std::optional<wire::TcpRstReason> refusal =
+      wire::TcpRstReason::kMptcpSpecific;
+  if (conn != nullptr) refusal = conn->AcceptJoin(syn, isn, now);
+  if (!refusal) return true;
+  // RFC 8684 3.2: refused with a RST; MP_TCPRST says why (an unknown token
+  // is "MPTCP-specific", a full connection "lack of resources").
   wire::OptionWriter writer;
-  writer.Add(wire::MptcpOption{wire::MpTcpRst{
-      .reason = static_cast<uint8_t>(wire::TcpRstReason::kMptcpSpecific)}});
+  writer.Add(wire::MptcpOption{
+      wire::MpTcpRst{.reason = static_cast<uint8_t>(*refusal)}});
   auto layout = writer.Finish();
   tcp::TcpPacketSpec spec;
   spec.src = syn.ip.dst;
@@ -288,24 +233,40 @@ bool MptcpConnection::HandleJoinSyn(
   return false;
 }
 
-bool MptcpConnection::AcceptJoin(const wire::Segment& syn, uint32_t isn,
-                                 Time now) {
+std::optional<wire::TcpRstReason> MptcpConnection::AcceptJoin(
+    const wire::Segment& syn, uint32_t isn, Time now) {
   const wire::MpJoinSyn* join = Find<wire::MpJoinSyn>(syn);
   if (join == nullptr || join->token != local_token_ || !mptcp_ ||
       !have_remote_key_ || closed_ || aborting_) {
     ++stats_.joins_refused;
-    return false;
+    return wire::TcpRstReason::kMptcpSpecific;
+  }
+  // The path manager applies limits.max_subflows.
+  StartPathManager(now);
+  const absl::StatusOr<pm::SubflowId> id =
+      pm_->OnPeerJoin(now, pm::PeerJoin{.local = syn.ip.dst,
+                                        .local_port = syn.tcp.dst_port,
+                                        .remote = syn.ip.src,
+                                        .remote_port = syn.tcp.src_port,
+                                        .remote_id = join->address_id,
+                                        .backup = join->backup});
+  if (!id.ok()) {
+    ++stats_.joins_refused;
+    return wire::TcpRstReason::kLackOfResources;
   }
   ++depth_;
   const tcp::TcpEndpoints endpoints{syn.ip.dst, syn.tcp.dst_port, syn.ip.src,
                                     syn.tcp.src_port};
   Subflow* sf = NewSubflow(endpoints, isn, /*initial=*/false);
   sf->remote_nonce = join->nonce;
-  sf->backup = join->backup;
+  sf->peer_backup = join->backup;
+  sf->pm_id = *id;
+  sf->local_address_id = LocalAddressId(syn.ip.dst);
+  sf->remote_address_id = join->address_id;
   sf->tcp->AcceptSyn(syn, now);
   --depth_;
   AfterEvent(now);
-  return true;
+  return std::nullopt;
 }
 
 // ---------------------------------------------------------------------------
@@ -353,6 +314,7 @@ void MptcpConnection::OnTimer(Time now) {
       sf->join_ack_at = now + sf->tcp->rtt().rto() * (1 << sf->join_ack_tries);
     }
   }
+  PathTimers(now);
   --depth_;
   AfterEvent(now);
 }
@@ -365,14 +327,19 @@ Time MptcpConnection::next_deadline() const {
       deadline = std::min(deadline, sf->join_ack_at);
     }
   }
-  return deadline;
+  return std::min(deadline, PathDeadline());
 }
 
 size_t MptcpConnection::Write(absl::Span<const uint8_t> data, Time now) {
   if (close_requested_ || closed_ || aborting_) return 0;
   const size_t n = send_.Write(data);
-  if (n < data.size()) wants_writable_ = true;
+  // No OnWritable from inside Write: the application has not yet counted
+  // these bytes as taken and would write them again. It comes with the next
+  // event (an ACK frees the space).
+  const bool wants_writable = wants_writable_ || n < data.size();
+  wants_writable_ = false;
   AfterEvent(now);
+  wants_writable_ = wants_writable;
   return n;
 }
 
@@ -385,7 +352,14 @@ size_t MptcpConnection::Read(absl::Span<uint8_t> out, Time now) {
       if (sf->tcp->readable_bytes() > 0) SubflowReadable(*sf, now);
     }
     --depth_;
+    // No OnReadable from inside Read: the application has not consumed
+    // `out` yet and would read over it. It gets the bytes just taken from
+    // the subflows with its next Read; the notification waits for the next
+    // event.
+    const bool readable = readable_pending_;
+    readable_pending_ = false;
     AfterEvent(now);
+    readable_pending_ = readable_pending_ || readable;
   }
   return n;
 }
@@ -430,6 +404,14 @@ const tcp::TcpConnection& MptcpConnection::subflow(size_t i) const {
   return *subflows_[i]->tcp;
 }
 
+bool MptcpConnection::subflow_backup(size_t i) const {
+  return subflows_[i]->is_backup();
+}
+
+std::optional<pm::SubflowId> MptcpConnection::subflow_pm_id(size_t i) const {
+  return subflows_[i]->pm_id;
+}
+
 void MptcpConnection::ResetSubflow(size_t i, Time now) {
   if (i >= subflows_.size() || subflows_[i]->closed) return;
   ++depth_;
@@ -445,6 +427,35 @@ absl::Status MptcpConnection::SetScheduler(absl::string_view name, Time now) {
   scheduler_ = std::move(*scheduler);
   ++stats_.scheduler_switches;
   // The new scheduler may use a subflow the old one was waiting for.
+  AfterEvent(now);
+  return absl::OkStatus();
+}
+
+absl::Status MptcpConnection::SetCongestionControl(absl::string_view name,
+                                                   Time now) {
+  const std::vector<std::string> names = cc::CongestionControlNames();
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown congestion control \"", name,
+                     "\"; known: ", absl::StrJoin(names, ", ")));
+  }
+  // Coupled algorithms share one group per connection; the old coupled
+  // controllers leave it as they are replaced, so lia -> olia keeps it.
+  if (cc::IsCoupled(name) && coupling_ == nullptr) {
+    coupling_ = std::make_shared<cc::CouplingGroup>();
+  }
+  config_.tcp.congestion_control = std::string(name);  // new subflows too
+  ++depth_;
+  for (auto& sf : subflows_) {
+    // A closed subflow sends nothing more; its controller stays.
+    if (sf->closed) continue;
+    auto cc = cc::CreateCongestionControl(
+        name, config_.tcp.mss, cc::kInitialWindowSegments, coupling_);
+    if (!cc.ok()) continue;  // cannot happen: the name is known
+    sf->tcp->SetCongestionControl(std::move(*cc), now);
+  }
+  ++stats_.congestion_control_switches;
+  --depth_;
   AfterEvent(now);
   return absl::OkStatus();
 }
@@ -471,7 +482,8 @@ void MptcpConnection::SubflowAddOptions(Subflow& sf,
     }
     if (sf.rst_reason) {
       writer.Add(wire::MptcpOption{
-          wire::MpTcpRst{.reason = static_cast<uint8_t>(*sf.rst_reason)}});
+          wire::MpTcpRst{.transient = sf.rst_transient,
+                         .reason = static_cast<uint8_t>(*sf.rst_reason)}});
     }
     return;
   }
@@ -482,14 +494,15 @@ void MptcpConnection::SubflowAddOptions(Subflow& sf,
           syn_ack ? wire::MpCapable::SynAck(mpc_flags, local_key_)
                   : wire::MpCapable::Syn(mpc_flags)});
     } else if (!syn_ack) {
-      writer.Add(wire::MptcpOption{
-          wire::MpJoinSyn{.backup = sf.backup,
-                          .address_id = static_cast<uint8_t>(sf.id),
-                          .token = remote_token_,
-                          .nonce = sf.local_nonce}});
+      writer.Add(
+          wire::MptcpOption{wire::MpJoinSyn{.backup = sf.backup,
+                                            .address_id = sf.local_address_id,
+                                            .token = remote_token_,
+                                            .nonce = sf.local_nonce}});
     } else {
       writer.Add(wire::MptcpOption{wire::MpJoinSynAck{
-          .address_id = static_cast<uint8_t>(sf.id),
+          .backup = sf.backup,
+          .address_id = sf.local_address_id,
           .truncated_hmac = crypto::JoinSynAckHmac(
               local_key_, remote_key_, sf.local_nonce, sf.remote_nonce),
           .nonce = sf.local_nonce}});
@@ -507,6 +520,12 @@ void MptcpConnection::SubflowAddOptions(Subflow& sf,
     return;
   }
 
+  // ADD_ADDR, REMOVE_ADDR and MP_PRIO go alone on pure ACKs: with a DSS
+  // they might not fit, and the DATA_ACK is on every other segment.
+  if (segment.data_length == 0 && !(flags & TcpHeader::kFin) &&
+      (peer_confirmed_ || !is_client_) && AddSignalOption(sf, writer)) {
+    return;
+  }
   const Subflow::Chunk* chunk =
       segment.data_length > 0 ? sf.FindChunk(segment.data_offset) : nullptr;
   const bool fin_known = close_requested_ && data_snd_nxt_ == fin_offset_;
@@ -516,14 +535,21 @@ void MptcpConnection::SubflowAddOptions(Subflow& sf,
   if (sf.initial && is_client_ && !peer_confirmed_) {
     // Until a DATA_ACK shows the peer has our key, MP_CAPABLE goes along: on
     // pure ACKs with both keys, on the first chunk with its implicit mapping
-    // (DSN = IDSN + 1, subflow seq 1).
-    if (chunk == nullptr && segment.data_length == 0) {
+    // (DSN = IDSN + 1, subflow seq 1). A DATA_FIN due goes in a DSS instead
+    // (as Linux does): the subflow FIN that carries it is acknowledged at
+    // the TCP level and never sent again, so it must not be left out.
+    if (chunk == nullptr && segment.data_length == 0 &&
+        !(fin_known && !fin_acked_)) {
       writer.Add(wire::MptcpOption{
           wire::MpCapable::Ack(mpc_flags, local_key_, remote_key_)});
       return;
     }
+    // Also when the DATA_FIN is due at the chunk's end, unless this very
+    // segment carries the subflow FIN: the server may have lost the third
+    // ACK, and only MP_CAPABLE gives it our key; the DATA_FIN follows on
+    // the FIN.
     if (chunk != nullptr && chunk->begin == 0 && chunk->data_offset == 0 &&
-        !fin_on_chunk) {
+        (!fin_on_chunk || !segment.fin)) {
       const auto length = static_cast<uint16_t>(chunk->end - chunk->begin);
       writer.Add(wire::MptcpOption{wire::MpCapable::AckWithData(
           mpc_flags, local_key_, remote_key_, length,
@@ -579,6 +605,11 @@ void MptcpConnection::SubflowSegmentSent(Subflow& sf,
 void MptcpConnection::SubflowIncoming(Subflow& sf, const wire::Segment& s,
                                       Time now) {
   if (fallback_) return;
+  if (s.tcp.has(TcpHeader::kRst)) {
+    // Why the peer reset the subflow, for the path manager.
+    if (const wire::MpTcpRst* rst = Find<wire::MpTcpRst>(s)) sf.peer_rst = *rst;
+    return;
+  }
   const bool syn = s.tcp.has(TcpHeader::kSyn);
   const bool ack = s.tcp.has(TcpHeader::kAck);
   if (sf.initial && is_client_ && syn && ack && !mptcp_) {
@@ -622,6 +653,7 @@ void MptcpConnection::SubflowIncoming(Subflow& sf, const wire::Segment& s,
       // The fourth ACK: the client uses the subflow only once it has one,
       // and a one-way transfer would give it none.
       sf.ack_now = true;
+      ReportJoinEstablished(sf, now);
     } else {
       ++stats_.joins_refused;
       sf.join_failed = true;
@@ -660,6 +692,14 @@ void MptcpConnection::SubflowIncoming(Subflow& sf, const wire::Segment& s,
       }
     } else if (const auto* dss = std::get_if<wire::Dss>(&o)) {
       ProcessDss(sf, *dss, now);
+    } else if (const auto* add = std::get_if<wire::AddAddr>(&o)) {
+      OnAddAddr(sf, *add, now);
+    } else if (const auto* remove = std::get_if<wire::RemoveAddr>(&o)) {
+      OnRemoveAddr(*remove, now);
+    } else if (const auto* prio = std::get_if<wire::MpPrio>(&o)) {
+      // RFC 8684 3.3.8: it applies to the subflow it arrives on.
+      ++stats_.mp_prio_received;
+      sf.peer_backup = prio->backup;
     }
   }
 }
@@ -674,6 +714,7 @@ void MptcpConnection::ProcessDss(Subflow& sf, const wire::Dss& dss, Time now) {
     OnDataAck(ack, now);
     if (sf.join && is_client_ && !sf.usable && !sf.join_failed) {
       sf.usable = true;  // the fourth ACK of MP_JOIN
+      ReportJoinEstablished(sf, now);
     }
   }
   if (!dss.mapping) return;
@@ -784,9 +825,9 @@ void MptcpConnection::SubflowReadable(Subflow& sf, Time now) {
     const uint64_t skip = sf.read_offset - begin;
     const uint64_t want = m.end - sf.read_offset;
     const uint64_t data_end = m.data_offset + (m.end - begin);
-    if (data_end > recv_.window_end()) return;  // no room yet: back-pressure
     size_t n;
     if (m.checksum && checksums_) {
+      if (data_end > recv_.window_end()) return;  // back-pressure
       // The whole mapping is needed to check it.
       if (skip != 0) {
         sf.pending_reset = wire::TcpRstReason::kMptcpSpecific;
@@ -803,8 +844,13 @@ void MptcpConnection::SubflowReadable(Subflow& sf, Time now) {
         return;
       }
     } else {
+      // As much of the mapping as there is room for: waiting for room for
+      // all of it never ends when the mapping is larger than the buffer.
+      const uint64_t at = m.data_offset + skip;
+      if (at >= recv_.window_end()) return;  // back-pressure
       n = t.Read(absl::MakeSpan(scratch_.data(),
-                                std::min<uint64_t>(want, scratch_.size())),
+                                std::min<uint64_t>({want, scratch_.size(),
+                                                    recv_.window_end() - at})),
                  now);
       if (n == 0) return;
     }
@@ -821,17 +867,20 @@ void MptcpConnection::SubflowClosed(Subflow& sf, Time now) {
   sf.closed = true;
   // Whatever the peer has not DATA_ACKed goes again on the other subflows;
   // duplicates are harmless at the data level (the first copy wins).
-  if (mptcp_ && !closed_) {
-    for (const Subflow::Chunk& c : sf.chunks) {
-      const uint64_t end = c.data_offset + (c.end - c.begin);
-      const uint64_t begin = std::max(c.data_offset, data_una_);
-      if (end > begin) {
-        reinject_.emplace_back(begin, end);
-        stats_.bytes_reinjected += end - begin;
-      }
+  if (mptcp_ && !closed_) Reinject(sf);
+  sf.chunks.clear();
+  ReportSubflowEnd(sf, now);
+}
+
+void MptcpConnection::Reinject(Subflow& sf) {
+  for (const Subflow::Chunk& c : sf.chunks) {
+    const uint64_t end = c.data_offset + (c.end - c.begin);
+    const uint64_t begin = std::max(c.data_offset, data_una_);
+    if (end > begin) {
+      reinject_.emplace_back(begin, end);
+      stats_.bytes_reinjected += end - begin;
     }
   }
-  sf.chunks.clear();
 }
 
 void MptcpConnection::Fallback(Time now) {
@@ -879,18 +928,13 @@ void MptcpConnection::AfterEvent(Time now) {
         if (!sf->stale && ActiveOthers(*sf)) {
           sf->stale = true;
           sf->acked_when_stale = st.bytes_acked;
-          for (const Subflow::Chunk& c : sf->chunks) {
-            const uint64_t end = c.data_offset + (c.end - c.begin);
-            const uint64_t begin = std::max(c.data_offset, data_una_);
-            if (end > begin) {
-              reinject_.emplace_back(begin, end);
-              stats_.bytes_reinjected += end - begin;
-            }
-          }
+          Reinject(*sf);
         }
       }
     }
   }
+  if (!closed_) RunPathManager(now);
+  if (!closed_ && mptcp_) SendSignals(now);
   if (!closed_) {
     // Drop chunks acknowledged at both levels.
     for (auto& sf : subflows_) {
@@ -980,6 +1024,16 @@ void MptcpConnection::Pump(Time now) {
       break;
     }
     if (begin >= end) break;
+    // Sender-side silly window avoidance (RFC 9293 3.8.6.2.1) at the data
+    // level: an application blocked on a full send buffer refills it a few
+    // bytes per DATA_ACK, and each sliver would become a segment of its own
+    // (a chunk never shares a segment). Wait until a full segment's worth is
+    // queued, unless nothing is in flight or the stream is ending.
+    if (!reinjection && end - begin < config_.tcp.mss &&
+        send_.free_space() < config_.tcp.mss && data_snd_nxt_ > data_una_ &&
+        !close_requested_) {
+      break;
+    }
     views.clear();
     for (const auto& sf : subflows_) {
       sched::SubflowView v;
@@ -989,7 +1043,7 @@ void MptcpConnection::Pump(Time now) {
       // scheduler waits for it rather than use a backup.
       v.established = sf->CanSend();
       v.potentially_failed = sf->stale;
-      v.backup = sf->backup;
+      v.backup = sf->is_backup();
       v.mss = sf->tcp->effective_mss();
       v.cwnd_bytes = sf->tcp->congestion_control().congestion_window();
       v.bytes_in_flight = sf->tcp->bytes_in_flight();
@@ -1031,6 +1085,12 @@ void MptcpConnection::Pump(Time now) {
       length = std::min<uint64_t>(
           length,
           std::max<uint64_t>(target.max_bytes, sf->tcp->effective_mss()));
+      // Whole segments: the engine cuts a chunk into MSS-sized segments and
+      // the remainder would go as a sliver of its own.
+      const uint64_t mss = sf->tcp->payload_per_segment();
+      if (written == 0 && mss > 0 && length > mss && length < end - begin) {
+        length -= length % mss;
+      }
       const size_t before = sf->chunks.size();
       WriteChunk(*sf, begin, length, now);
       if (sf->chunks.size() == before) continue;
@@ -1058,10 +1118,11 @@ void MptcpConnection::CatchUpRedundant(Time now) {
   bool regular_usable = false;
   for (const auto& sf : subflows_) {
     regular_usable =
-        regular_usable || (!sf->backup && sf->CanSend() && !sf->stale);
+        regular_usable || (!sf->is_backup() && sf->CanSend() && !sf->stale);
   }
   for (auto& sf : subflows_) {
-    if (!sf->CanSend() || sf->stale || sf->backup == regular_usable) continue;
+    if (!sf->CanSend() || sf->stale || sf->is_backup() == regular_usable)
+      continue;
     while (sf->sent_end == sf->written) {
       const uint64_t begin = std::max(sf->carried_end, data_una_);
       if (begin >= data_snd_nxt_) break;

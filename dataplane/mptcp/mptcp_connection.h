@@ -90,6 +90,7 @@
 #include "absl/types/span.h"
 #include "dataplane/base/time.h"
 #include "dataplane/cc/coupled_group.h"
+#include "dataplane/pm/path_manager.h"
 #include "dataplane/sched/scheduler.h"
 #include "dataplane/tcp/receive_buffer.h"
 #include "dataplane/tcp/send_buffer.h"
@@ -114,6 +115,41 @@ struct MptcpConfig {
   std::function<uint64_t()> key_source;
   // Draws MP_JOIN nonces; empty means a fixed sequence derived from the key.
   std::function<uint32_t()> nonce_source;
+  // The path manager (dataplane/pm: "fullmesh", "ndiffports", "explicit")
+  // with its endpoints and limits; it decides which subflows to open and
+  // which addresses to announce, and applies the limits to the peer's
+  // joins and ADD_ADDRs. An invalid configuration falls back to "explicit"
+  // with Linux's default limits (callers validate with pm::ValidateConfig).
+  std::string path_manager = "fullmesh";
+  pm::PathManagerConfig path_manager_config;
+  // An ADD_ADDR is sent again every add_addr_timeout until the peer echoes
+  // it, at most add_addr_retries times (Linux: 120 s and 3; a lost ADD_ADDR
+  // should not keep a path unused for minutes).
+  Duration add_addr_timeout = Seconds(2);
+  int add_addr_retries = 3;
+};
+
+class MptcpConnection;
+
+// Opens the MP_JOIN subflows a connection's path manager asks for; the
+// stack implements it (it owns ports, ISNs and the 4-tuple table).
+class SubflowOpener {
+ public:
+  virtual ~SubflowOpener() = default;
+  // Opens the subflow (an ephemeral port when action.local_port is 0) by
+  // calling connection->AddSubflow with `join`. False when it cannot, e.g.
+  // action.local is not an address of this host.
+  virtual bool OpenSubflow(MptcpConnection* connection,
+                           const pm::OpenSubflowAction& action, Time now) = 0;
+};
+
+// How an MP_JOIN subflow is opened.
+struct JoinOptions {
+  bool backup = false;  // the MP_JOIN B bit
+  uint8_t local_address_id = 0;
+  uint8_t remote_address_id = 0;
+  // Set for subflows the path manager asked for.
+  std::optional<pm::SubflowId> pm_id;
 };
 
 enum class MptcpCloseReason {
@@ -141,6 +177,16 @@ struct MptcpStats {
   uint64_t subflow_resets = 0;  // subflows we reset for protocol errors
   uint64_t joins_refused = 0;
   uint64_t scheduler_switches = 0;
+  uint64_t congestion_control_switches = 0;
+  uint64_t add_addr_sent = 0;           // first transmissions
+  uint64_t add_addr_retransmitted = 0;  // not echoed in time
+  uint64_t add_addr_received = 0;       // valid, non-echo
+  uint64_t add_addr_rejected = 0;       // bad HMAC, or before the keys
+  uint64_t add_addr_echoes = 0;         // echoes matching an announcement
+  uint64_t remove_addr_received = 0;
+  uint64_t mp_prio_received = 0;
+  uint64_t subflows_opened_by_pm = 0;
+  uint64_t subflow_open_failures = 0;  // the opener could not open one
 };
 
 class MptcpConnection {
@@ -158,10 +204,31 @@ class MptcpConnection {
                  const wire::Segment& syn, Time now);
   // Opens an additional subflow with MP_JOIN (client side, once
   // established); `backup` sets the MP_JOIN B bit, and the scheduler uses the
-  // subflow only when no regular one is usable. Returns false if the
+  // subflow only when no regular one is usable. Allowed after Close() until
+  // the DATA_FIN has been handed to the subflows. Returns false if the
   // connection cannot add one.
   bool AddSubflow(const tcp::TcpEndpoints& endpoints, uint32_t isn, Time now,
                   bool backup = false);
+  bool AddSubflow(const tcp::TcpEndpoints& endpoints, uint32_t isn, Time now,
+                  const JoinOptions& join);
+  // Where the path manager's subflows are opened; without one they fail.
+  void set_subflow_opener(SubflowOpener* opener) { opener_ = opener; }
+
+  // Path management requests (the API of dataplane/pm/path_manager.h,
+  // applied to this connection): errors as the path manager gives them.
+  absl::Status OpenSubflow(const pm::SubflowRequest& request, Time now);
+  absl::Status CloseSubflow(pm::SubflowId id, bool reset, Time now);
+  absl::Status AnnounceAddress(uint8_t local_id, Time now);
+  absl::Status WithdrawAddress(uint8_t local_id, Time now);
+  // MP_PRIO: asks the peer to use the subflow as a backup (or not), and so
+  // does this side.
+  absl::Status SetSubflowBackup(pm::SubflowId id, bool backup, Time now);
+  // A local interface or address went away / came back (netlink, or the
+  // simulator's link events): the path manager closes and re-creates the
+  // subflows that use it.
+  void OnLocalPathDown(const pm::LocalPath& path, Time now);
+  void OnLocalPathUp(const pm::LocalPath& path, Time now);
+  const pm::PathManager& path_manager() const { return *pm_; }
 
   // A segment whose 4-tuple belongs to one of this connection's subflows.
   // Returns false if no subflow matches.
@@ -197,6 +264,10 @@ class MptcpConnection {
   // Subflows that can still carry data.
   size_t active_subflows() const;
   const tcp::TcpConnection& subflow(size_t i) const;
+  // Subflow i is a backup one (either side asked for it).
+  bool subflow_backup(size_t i) const;
+  // The path manager's id of subflow i, if it manages it.
+  std::optional<pm::SubflowId> subflow_pm_id(size_t i) const;
   // Resets subflow `i` (as if it failed); the connection carries on.
   void ResetSubflow(size_t i, Time now);
   // Replaces the packet scheduler with a fresh one of that name, at once
@@ -206,6 +277,20 @@ class MptcpConnection {
   absl::Status SetScheduler(absl::string_view name, Time now);
   const char* scheduler_name() const { return scheduler_->name(); }
   uint64_t scheduler_switches() const { return stats_.scheduler_switches; }
+  // Replaces every open subflow's congestion control with a new one of that
+  // name, which starts from the subflow's current window
+  // (tcp::TcpConnection::SetCongestionControl), and makes it the default
+  // for later subflows. A coupled name (lia, olia, balia) couples them
+  // through the connection's CouplingGroup, made now if there was none.
+  // InvalidArgument naming the known algorithms for an unknown name;
+  // nothing changes then.
+  absl::Status SetCongestionControl(absl::string_view name, Time now);
+  const std::string& congestion_control_name() const {
+    return config_.tcp.congestion_control;
+  }
+  uint64_t congestion_control_switches() const {
+    return stats_.congestion_control_switches;
+  }
   const MptcpStats& stats() const { return stats_; }
 
  private:
@@ -214,7 +299,9 @@ class MptcpConnection {
 
   Subflow* NewSubflow(const tcp::TcpEndpoints& endpoints, uint32_t isn,
                       bool initial);
-  bool AcceptJoin(const wire::Segment& syn, uint32_t isn, Time now);
+  // nullopt when accepted, else the MP_TCPRST reason of the refusal.
+  std::optional<wire::TcpRstReason> AcceptJoin(const wire::Segment& syn,
+                                               uint32_t isn, Time now);
   // Another subflow can carry data.
   bool ActiveOthers(const Subflow& except) const;
   void DrawKey();
@@ -252,6 +339,35 @@ class MptcpConnection {
   void CatchUpRedundant(Time now);
   void MaybeFinish(Time now);
   void CloseConnection(MptcpCloseReason reason, Time now);
+
+  // Path management (mptcp_path_management.cc).
+  // ADD_ADDR (or its echo), REMOVE_ADDR or MP_PRIO, sent on a pure ACK.
+  struct Signal {
+    wire::MptcpOption option;
+    std::optional<uint32_t> subflow_id;  // MP_PRIO: on that subflow only
+  };
+  struct PendingAnnounce {
+    wire::AddAddr add;  // with its HMAC
+    Time resend_at = kNever;
+    int retries = 0;
+  };
+  Subflow* FindByPmId(pm::SubflowId id);
+  void Apply(pm::Actions actions);
+  absl::Status Apply(absl::StatusOr<pm::Actions> actions);
+  void StartPathManager(Time now);
+  void RunPathManager(Time now);
+  void ExecuteAction(const pm::Action& action, Time now);
+  void SendSignals(Time now);
+  void PathTimers(Time now);
+  Time PathDeadline() const;
+  // Adds a pending signal for `sf` to an outgoing pure ACK; true if it did.
+  bool AddSignalOption(Subflow& sf, wire::OptionWriter& writer);
+  void OnAddAddr(Subflow& sf, const wire::AddAddr& add, Time now);
+  void OnRemoveAddr(const wire::RemoveAddr& remove, Time now);
+  void ReportSubflowEnd(Subflow& sf, Time now);
+  void ReportJoinEstablished(Subflow& sf, Time now);
+  uint8_t LocalAddressId(const wire::IpAddress& address) const;
+  void Reinject(Subflow& sf);
 
   MptcpConfig config_;
   MptcpOwner* owner_;
@@ -305,6 +421,14 @@ class MptcpConnection {
   bool closed_reported_ = false;
   MptcpCloseReason close_reason_ = MptcpCloseReason::kNormal;
   MptcpStats stats_;
+
+  // Path management.
+  std::unique_ptr<pm::PathManager> pm_;
+  SubflowOpener* opener_ = nullptr;
+  bool pm_started_ = false;
+  std::deque<pm::Action> pm_actions_;
+  std::deque<Signal> signals_;              // options waiting for a pure ACK
+  std::vector<PendingAnnounce> announces_;  // ADD_ADDRs not echoed yet
 };
 
 }  // namespace plait::mptcp

@@ -1,8 +1,10 @@
 #include "dataplane/mptcp/mptcp_connection.h"
 
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "dataplane/cc/coupled_controller.h"
 #include "dataplane/crypto/keys.h"
 #include "dataplane/mptcp/testing/mptcp_loopback.h"
 #include "dataplane/wire/mptcp_option.h"
@@ -380,6 +382,80 @@ TEST(MptcpConnectionTest, SchedulerSwitchesOnALiveConnection) {
       << loop.client->subflow(1).stats().bytes_sent;
 }
 
+TEST(MptcpConnectionTest, CongestionControlSwitchesOnALiveConnection) {
+  MptcpConfig config;
+  config.scheduler = "roundrobin";  // both subflows always carry data
+  config.tcp.congestion_control = "cubic";
+  MptcpLoopback loop(config, config, {Milliseconds(10), Milliseconds(30)});
+  Open(loop);
+  ASSERT_TRUE(loop.Join(1));
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.client->active_subflows() == 2; },
+                            Seconds(1)));
+  MptcpConnection& c = *loop.client;
+  ASSERT_STREQ(c.subflow(1).congestion_control().name(), "cubic");
+
+  const absl::Status bad = c.SetCongestionControl("bbr", loop.now);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("known: reno, cubic, lia, olia, balia"),
+            std::string::npos)
+      << bad;
+  EXPECT_EQ(c.congestion_control_name(), "cubic");
+  EXPECT_STREQ(c.subflow(0).congestion_control().name(), "cubic");
+  EXPECT_EQ(c.congestion_control_switches(), 0u);
+
+  // Each switch happens with data in flight on both subflows; every
+  // subflow's new controller starts from the window the old one left.
+  const std::vector<uint8_t> data = Pattern(4 << 20, 7);
+  loop.apps[1].received.clear();
+  size_t sent = 0;
+  const std::vector<std::string> switches = {"lia", "reno"};
+  size_t next = 0;
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        if (sent < data.size()) {
+          sent += c.Write(absl::MakeConstSpan(data).subspan(sent), loop.now);
+        }
+        const size_t got = loop.apps[1].received.size();
+        if (next < switches.size() && got > (next + 1) * data.size() / 3) {
+          EXPECT_GT(c.subflow(0).bytes_in_flight(), 0u);
+          EXPECT_GT(c.subflow(1).bytes_in_flight(), 0u);
+          uint64_t cwnd[2];
+          for (int i = 0; i < 2; ++i) {
+            cwnd[i] = c.subflow(i).congestion_control().congestion_window();
+          }
+          EXPECT_TRUE(c.SetCongestionControl(switches[next], loop.now).ok());
+          for (int i = 0; i < 2; ++i) {
+            EXPECT_STREQ(c.subflow(i).congestion_control().name(),
+                         switches[next].c_str());
+            EXPECT_EQ(c.subflow(i).congestion_control().congestion_window(),
+                      cwnd[i]);
+          }
+          if (switches[next] == "lia") {
+            // Coupled: both subflows in the connection's one group, which
+            // sees their windows.
+            const auto* a = dynamic_cast<const cc::CoupledCongestionControl*>(
+                &c.subflow(0).congestion_control());
+            const auto* b = dynamic_cast<const cc::CoupledCongestionControl*>(
+                &c.subflow(1).congestion_control());
+            EXPECT_TRUE(a != nullptr && b != nullptr);
+            if (a != nullptr && b != nullptr) {
+              EXPECT_EQ(&a->group(), &b->group());
+              EXPECT_EQ(a->group().size(), 2u);
+              EXPECT_EQ(a->group().total_window(), cwnd[0] + cwnd[1]);
+            }
+          }
+          ++next;
+        }
+        return loop.apps[1].received.size() == data.size();
+      },
+      Seconds(120)));
+  EXPECT_TRUE(loop.apps[1].received == data) << "bytes differ";
+  EXPECT_EQ(next, switches.size());
+  EXPECT_EQ(c.congestion_control_switches(), 2u);
+  EXPECT_EQ(c.congestion_control_name(), "reno");  // for later subflows
+  EXPECT_STREQ(c.subflow(0).congestion_control().name(), "reno");
+}
+
 // A one-way transfer: the server has no data to carry the fourth ACK, so it
 // sends one on its own; and the client's third ACK, lost once, is sent again.
 TEST(MptcpConnectionTest, JoinCompletesOneWayEvenIfTheThirdAckIsLost) {
@@ -526,6 +602,67 @@ TEST(MptcpConnectionTest, SubflowKilledMidTransferLosesNothing) {
   EXPECT_GT(loop.client->stats().bytes_reinjected +
                 loop.server->stats().bytes_reinjected,
             0u);
+}
+
+// The soak found small transfers that never ended: a write that fits one
+// chunk goes out with MP_CAPABLE (the client has no DATA_ACK yet), and the
+// subflow FIN that followed carried MP_CAPABLE again instead of the
+// DATA_FIN. The engine never sends an acknowledged FIN again, so the server
+// never saw the end of the stream.
+TEST(MptcpConnectionTest, DataFinGoesOutBeforeThePeerConfirmsTheKeys) {
+  MptcpLoopback loop(MptcpConfig{}, MptcpConfig{});
+  loop.record = true;
+  loop.Connect();
+  ASSERT_TRUE(
+      loop.RunUntil([&] { return loop.apps[0].established; }, Seconds(5)));
+  const auto data = Pattern(500);
+  ASSERT_EQ(loop.client->Write(data, loop.now), data.size());
+  loop.client->Close(loop.now);
+  ASSERT_TRUE(
+      loop.RunUntil([&] { return loop.apps[1].end_of_stream; }, Seconds(5)));
+  EXPECT_TRUE(loop.apps[1].received == data);
+  bool data_fin_on_fin = false;
+  for (const MptcpLoopback::Packet& p : loop.log) {
+    const wire::Segment s = Parse(p);
+    if (p.from != 0 || !s.tcp.has(TcpHeader::kFin)) continue;
+    const std::optional<wire::Dss> dss = FindOption<wire::Dss>(s);
+    data_fin_on_fin = data_fin_on_fin || (dss && dss->data_fin);
+  }
+  EXPECT_TRUE(data_fin_on_fin);
+  loop.server->Close(loop.now);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.apps[0].closed && loop.apps[1].closed; }, Seconds(5)));
+}
+
+// The soak found transfers stuck behind a small receive buffer: a subflow
+// held its bytes until the data level had room for the whole mapping, which
+// never happens when the mapping is larger than the buffer.
+TEST(MptcpConnectionTest, MappingLargerThanTheReceiveBufferIsTakenInParts) {
+  MptcpConfig server;
+  server.receive_buffer_bytes = 20000;
+  server.tcp.receive_buffer_bytes = 20000;
+  MptcpLoopback loop(MptcpConfig{}, server);
+  Open(loop);
+  TransferBothWays(loop, 400000, 0);
+}
+
+// The same in the other direction: once fallen back, Write moves bytes into
+// the subflow at once and frees room, and OnWritable came from inside
+// Write, before the application had counted the bytes Write took.
+TEST(MptcpConnectionTest, WriteDoesNotCallOnWritableFromInside) {
+  MptcpConfig server;
+  server.enabled = false;
+  MptcpLoopback loop(MptcpConfig{}, server);
+  Open(loop);
+  ASSERT_TRUE(loop.client->fallback());
+  const auto data = Pattern(3 << 20);
+  const int before = loop.apps[0].writable_events;
+  const size_t taken = loop.client->Write(data, loop.now);
+  ASSERT_LT(taken, data.size());
+  EXPECT_EQ(loop.apps[0].writable_events, before);
+  // It comes with a later event instead.
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.apps[0].writable_events > before; }, Seconds(5)));
 }
 
 }  // namespace

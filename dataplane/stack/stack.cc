@@ -115,6 +115,7 @@ absl::StatusOr<mptcp::MptcpConnection*> Stack::Connect(
   const Key key{ends.local, ends.local_port, ends.remote, ends.remote_port};
   by_tuple_[key] = c;
   tuples_of_[c].push_back(key);
+  c->set_subflow_opener(this);
   c->Connect(ends, Isn(ends, now), now);
   Register(c);
   return c;
@@ -124,19 +125,52 @@ bool Stack::AddSubflow(mptcp::MptcpConnection* connection,
                        const wire::IpAddress& local,
                        const wire::IpAddress& remote, uint16_t remote_port,
                        Time now, bool backup) {
+  return AddSubflow(connection, local, 0, remote, remote_port, now,
+                    mptcp::JoinOptions{.backup = backup});
+}
+
+bool Stack::AddSubflow(mptcp::MptcpConnection* connection,
+                       const wire::IpAddress& local, uint16_t local_port,
+                       const wire::IpAddress& remote, uint16_t remote_port,
+                       Time now, const mptcp::JoinOptions& join) {
   if (!tuples_of_.contains(connection)) return false;
-  const tcp::TcpEndpoints ends{local, EphemeralPort(local, remote, remote_port),
-                               remote, remote_port};
+  const tcp::TcpEndpoints ends{
+      local,
+      local_port != 0 ? local_port : EphemeralPort(local, remote, remote_port),
+      remote, remote_port};
   const Key key{ends.local, ends.local_port, ends.remote, ends.remote_port};
+  if (by_tuple_.contains(key)) return false;  // a fixed port already in use
   // Registered first: the engine sends the SYN at once, and an answer could
   // come back within the call in a loopback.
   by_tuple_[key] = connection;
-  if (!connection->AddSubflow(ends, Isn(ends, now), now, backup)) {
+  if (!connection->AddSubflow(ends, Isn(ends, now), now, join)) {
     by_tuple_.erase(key);
     return false;
   }
   tuples_of_[connection].push_back(key);
   return true;
+}
+
+bool Stack::OpenSubflow(mptcp::MptcpConnection* connection,
+                        const pm::OpenSubflowAction& action, Time now) {
+  return AddSubflow(connection, action.local, action.local_port, action.remote,
+                    action.remote_port, now,
+                    mptcp::JoinOptions{.backup = action.backup,
+                                       .local_address_id = action.local_id,
+                                       .remote_address_id = action.remote_id,
+                                       .pm_id = action.id});
+}
+
+void Stack::OnLocalPathDown(const pm::LocalPath& path, Time now) {
+  const std::vector<mptcp::MptcpConnection*> live = live_;
+  for (mptcp::MptcpConnection* c : live) c->OnLocalPathDown(path, now);
+  Sweep();
+}
+
+void Stack::OnLocalPathUp(const pm::LocalPath& path, Time now) {
+  const std::vector<mptcp::MptcpConnection*> live = live_;
+  for (mptcp::MptcpConnection* c : live) c->OnLocalPathUp(path, now);
+  Sweep();
 }
 
 void Stack::OnPacket(absl::Span<const uint8_t> packet, Time now) {
@@ -187,6 +221,7 @@ void Stack::OnSegment(const wire::Segment& s, Time now) {
       ++stats_.joins;
     } else {
       ++stats_.refused;  // HandleJoinSyn has sent the RST
+      ++(joined == nullptr ? stats_.joins_unknown_token : stats_.joins_refused);
     }
     return;
   }
@@ -209,6 +244,7 @@ void Stack::OnSegment(const wire::Segment& s, Time now) {
     const Key key{ends.local, ends.local_port, ends.remote, ends.remote_port};
     by_tuple_[key] = c;
     tuples_of_[c].push_back(key);
+    c->set_subflow_opener(this);
     if (l.acceptor.on_created) l.acceptor.on_created(c);
     c->AcceptSyn(ends, Isn(ends, now), s, now);
     Register(c);

@@ -51,7 +51,7 @@ struct StackConfig {
   std::function<uint64_t()> key_candidates;
 };
 
-class Stack {
+class Stack : private mptcp::SubflowOpener {
  public:
   struct Stats {
     uint64_t segments = 0;
@@ -60,6 +60,13 @@ class Stack {
     uint64_t no_connection = 0;  // answered with RST
     uint64_t refused = 0;        // over the connection limit, or no owner
     uint64_t joins = 0;          // MP_JOIN subflows accepted
+    // MP_JOIN SYNs answered with RST + MP_TCPRST (also counted in
+    // `refused`): naming no token of this stack (forged or stale), or
+    // refused by their connection (limits, closing). A join whose HMAC is
+    // wrong passes this point and is counted by its connection
+    // (MptcpStats::joins_refused on the server, subflow_resets).
+    uint64_t joins_unknown_token = 0;
+    uint64_t joins_refused = 0;
   };
   // Gives the owner for a connection a listener accepts; a null owner
   // refuses it. `on_created` gets the new connection before its SYN/ACK.
@@ -86,6 +93,14 @@ class Stack {
   bool AddSubflow(mptcp::MptcpConnection* connection,
                   const wire::IpAddress& local, const wire::IpAddress& remote,
                   uint16_t remote_port, Time now, bool backup = false);
+  bool AddSubflow(mptcp::MptcpConnection* connection,
+                  const wire::IpAddress& local, uint16_t local_port,
+                  const wire::IpAddress& remote, uint16_t remote_port, Time now,
+                  const mptcp::JoinOptions& join);
+  // A local address (or interface) went away / came back: every open
+  // connection's path manager hears it.
+  void OnLocalPathDown(const pm::LocalPath& path, Time now);
+  void OnLocalPathUp(const pm::LocalPath& path, Time now);
 
   // A packet (IP header first) arrived.
   void OnPacket(absl::Span<const uint8_t> packet, Time now);
@@ -107,6 +122,9 @@ class Stack {
   };
 
   mptcp::MptcpConfig Prepare(const mptcp::MptcpConfig& config);
+  // mptcp::SubflowOpener: the path managers' subflows.
+  bool OpenSubflow(mptcp::MptcpConnection* connection,
+                   const pm::OpenSubflowAction& action, Time now) override;
   uint64_t NextKey();
   uint16_t EphemeralPort(const wire::IpAddress& local,
                          const wire::IpAddress& remote, uint16_t remote_port);

@@ -32,7 +32,8 @@ void RttEstimator::OnSample(Duration rtt) {
     rttvar_ = (3 * rttvar_ + err) / 4;
     srtt_ = (7 * srtt_ + rtt) / 8;
   }
-  base_rto_ = Clamp(srtt_ + std::max(options_.granularity, 4 * rttvar_));
+  base_rto_ = Clamp(
+      srtt_ + std::max({options_.granularity, 4 * rttvar_, options_.min_rto}));
   backoff_count_ = 0;
 }
 

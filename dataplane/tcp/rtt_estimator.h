@@ -3,7 +3,13 @@
 //   first sample R:   SRTT = R, RTTVAR = R/2
 //   later samples R': RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R'|   (old SRTT)
 //                     SRTT   = 7/8 SRTT + 1/8 R'
-//   RTO = clamp(SRTT + max(G, 4 * RTTVAR), min_rto, max_rto)
+//   RTO = clamp(SRTT + max(G, 4 * RTTVAR, min_rto), min_rto, max_rto)
+//
+// min_rto bounds the variance term, not the RTO alone, as Linux does
+// (tcp_rtt_estimator keeps rttvar >= tcp_rto_min): with a steady RTT,
+// RTTVAR shrinks toward zero and an RTO of SRTT plus a little fires
+// spuriously as soon as a queue grows or a fast retransmission waits
+// behind one (seen on a 120 ms path with a full one-BDP queue).
 //
 // Arithmetic is integer nanoseconds, rounding toward zero in each step. The
 // callers apply Karn's algorithm: no samples from retransmitted segments

@@ -48,9 +48,9 @@ TEST(RttEstimatorTest, LaterSamplesUseRfc6298Gains) {
 
 TEST(RttEstimatorTest, ClampsToMinAndMax) {
   RttEstimator e;
-  e.OnSample(Milliseconds(1));  // 1 + 4 * 0.5 = 3 ms
-  EXPECT_EQ(e.rto(), Milliseconds(200));
-  EXPECT_EQ(e.base_rto(), Milliseconds(200));
+  e.OnSample(Milliseconds(1));  // 1 + max(4 * 0.5, 200) ms
+  EXPECT_EQ(e.rto(), Milliseconds(201));
+  EXPECT_EQ(e.base_rto(), Milliseconds(201));
   RttEstimator slow;
   slow.OnSample(Seconds(100));  // 100 + 200 s
   EXPECT_EQ(slow.rto(), Seconds(120));
@@ -78,7 +78,17 @@ TEST(RttEstimatorTest, ConfigurableLimits) {
   e.Backoff();
   EXPECT_EQ(e.rto(), Seconds(10));
   e.OnSample(Milliseconds(10));
-  EXPECT_EQ(e.rto(), Seconds(1));
+  EXPECT_EQ(e.rto(), Milliseconds(1010));  // 10 ms + max(20 ms, 1 s)
+}
+
+// Linux's rule: min_rto floors the variance term, so a steady RTT keeps the
+// RTO a full min_rto above SRTT (RFC 6298 alone would let it fall to SRTT
+// plus the granularity and fire as soon as a queue grows).
+TEST(RttEstimatorTest, MinRtoFloorsTheVarianceTermOfASteadyPath) {
+  RttEstimator e;
+  for (int i = 0; i < 100; ++i) e.OnSample(Milliseconds(120));
+  EXPECT_EQ(e.rttvar(), Duration::zero());
+  EXPECT_EQ(e.rto(), Milliseconds(320));
 }
 
 TEST(RttEstimatorTest, BackoffDoublesUpToMax) {
@@ -111,8 +121,8 @@ TEST(RttEstimatorTest, SampleClearsBackoff) {
   EXPECT_EQ(e.rto(), Milliseconds(1200));
   e.OnSample(Milliseconds(100));
   EXPECT_EQ(e.backoff_count(), 0);
-  // RTTVAR = 3/4 * 50 + 0 = 37.5; RTO = 100 + 150.
-  EXPECT_EQ(e.rto(), Milliseconds(250));
+  // RTTVAR = 3/4 * 50 + 0 = 37.5; RTO = 100 + max(150, 200).
+  EXPECT_EQ(e.rto(), Milliseconds(300));
 }
 
 TEST(RttEstimatorTest, NegativeSampleIgnoredAndMinRttResets) {

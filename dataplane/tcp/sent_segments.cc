@@ -202,6 +202,30 @@ const SentSegment* SentSegments::NextLost() const {
   return nullptr;
 }
 
+const SentSegment* SentSegments::NextUnsackedBelowHighestSacked(
+    uint64_t from) const {
+  size_t i = IndexOf(from);
+  if (i == records_.size()) {
+    if (empty() || from >= records_.back().end) return nullptr;
+    i = head_;  // `from` is below the oldest record
+  }
+  for (; i < records_.size() && records_[i].end <= highest_sacked_; ++i) {
+    const SentSegment& r = records_[i];
+    if (r.begin < from) continue;
+    if (!r.sacked && !r.lost && !r.retransmit_in_flight) return &r;
+  }
+  return nullptr;
+}
+
+const SentSegment* SentSegments::LastUnsacked() const {
+  for (size_t i = records_.size(); i > head_; --i) {
+    const SentSegment& r = records_[i - 1];
+    if (r.sacked) continue;
+    return r.lost || r.retransmit_in_flight ? nullptr : &r;
+  }
+  return nullptr;
+}
+
 void SentSegments::OnRetransmitted(uint64_t begin, uint64_t end,
                                    uint64_t snd_max, Time now) {
   size_t i = IndexOf(begin);
@@ -218,7 +242,7 @@ void SentSegments::OnRetransmitted(uint64_t begin, uint64_t end,
   SentSegment& r = records_[i];
   r.retransmitted = true;
   r.sent_time = now;
-  if (r.lost && !r.retransmit_in_flight) {
+  if (!r.sacked && !r.retransmit_in_flight) {
     r.retransmit_in_flight = true;
     retransmitting_ += r.length();
     r.retransmit_fence = snd_max;

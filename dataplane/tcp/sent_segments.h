@@ -69,9 +69,19 @@ class SentSegments {
 
   // The lowest lost segment not yet retransmitted since marked, or null.
   const SentSegment* NextLost() const;
-  // Records that [begin, end) of a lost segment was sent again while the
-  // highest sequence number sent was `snd_max`; splits the segment when only
-  // its front was resent.
+  // RFC 6675 NextSeg rule (3): the lowest segment starting at or above
+  // `from` that is not SACKed, not marked lost, not being retransmitted and
+  // lies wholly below the highest SACKed sequence number; null if none.
+  const SentSegment* NextUnsackedBelowHighestSacked(uint64_t from) const;
+  // RFC 6675 NextSeg rule (4), the rescue retransmission: the highest
+  // segment not SACKed, or null if there is none or it is already marked
+  // lost or being retransmitted (rule (1) or a retransmission covers it).
+  const SentSegment* LastUnsacked() const;
+  // Records that [begin, end) of a segment was sent again while the highest
+  // sequence number sent was `snd_max`; splits the segment when only its
+  // front was resent. A lost segment's copy replaces it in pipe; a segment
+  // not marked lost (rules (3) and (4)) is then in the network twice, and
+  // pipe counts both (RFC 6675 SetPipe (b)).
   void OnRetransmitted(uint64_t begin, uint64_t end, uint64_t snd_max,
                        Time now);
 

@@ -27,6 +27,38 @@ TEST(SentSegmentsTest, CumulativeAckFreesAndSamplesTheNewest) {
   EXPECT_EQ(sent.front().begin, 1 + 3 * kMss);
 }
 
+// RFC 6675 NextSeg rules (3) and (4): holes below the highest SACK that
+// IsLost has not marked, then the highest unSACKed segment.
+TEST(SentSegmentsTest, UnsackedHolesBelowTheHighestSackAndTheLastOne) {
+  SentSegments sent = TenSegments();
+  // Segments 2 and 5 are holes; 0-1, 3-4 and 6 SACKed or acked; 7-9 out.
+  sent.Acknowledge(1 + 2 * kMss, {{SackRange{1 + 3 * kMss, 1 + 5 * kMss},
+                                   SackRange{1 + 6 * kMss, 1 + 7 * kMss}}});
+  EXPECT_EQ(sent.MarkLostBySack(kMss), kMss);  // 2 only: 3 SACKed above
+  ASSERT_NE(sent.NextLost(), nullptr);
+  EXPECT_EQ(sent.NextLost()->begin, 1 + 2 * kMss);
+  // 2 is marked lost (rule (1)'s); 5 is the rule (3) hole; 7-9 are above
+  // the highest SACK.
+  const SentSegment* hole = sent.NextUnsackedBelowHighestSacked(1);
+  ASSERT_NE(hole, nullptr);
+  EXPECT_EQ(hole->begin, 1 + 5 * kMss);
+  EXPECT_EQ(sent.NextUnsackedBelowHighestSacked(2 + 5 * kMss), nullptr);
+  ASSERT_NE(sent.LastUnsacked(), nullptr);
+  EXPECT_EQ(sent.LastUnsacked()->begin, 1 + 9 * kMss);
+  // Resending a segment not marked lost puts a second copy in the network:
+  // pipe counts both (RFC 6675 SetPipe (b)); it is no longer a candidate.
+  const uint64_t pipe = sent.pipe();
+  sent.OnRetransmitted(1 + 5 * kMss, 1 + 6 * kMss, 1 + 10 * kMss, Time());
+  EXPECT_EQ(sent.pipe(), pipe + kMss);
+  EXPECT_EQ(sent.NextUnsackedBelowHighestSacked(1), nullptr);
+  sent.OnRetransmitted(1 + 9 * kMss, 1 + 10 * kMss, 1 + 10 * kMss, Time());
+  EXPECT_EQ(sent.pipe(), pipe + 2 * kMss);
+  EXPECT_EQ(sent.LastUnsacked(), nullptr);  // being retransmitted
+  // 5 is SACKed: neither copy counts any more.
+  sent.Acknowledge(1 + 2 * kMss, {{SackRange{1 + 5 * kMss, 1 + 6 * kMss}}});
+  EXPECT_EQ(sent.pipe(), pipe);
+}
+
 TEST(SentSegmentsTest, PartialAckTrimsTheFirstSegment) {
   SentSegments sent = TenSegments();
   const auto result = sent.Acknowledge(501, {});

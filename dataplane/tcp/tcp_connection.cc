@@ -125,6 +125,17 @@ bool TcpConnection::AllDataAcked() const {
   return send_buffer_.empty() && sent_.empty();
 }
 
+void TcpConnection::SetCongestionControl(
+    std::unique_ptr<cc::CongestionControl> cc, Time now) {
+  if (cc == nullptr) return;
+  cc->InheritWindow(cc_->congestion_window(), cc_->slow_start_threshold());
+  // The old controller goes only after the new one took its window: a
+  // coupled group then never misses this subflow's window.
+  cc_ = std::move(cc);
+  UpdateCongestionWindowTelemetry(now);
+  TrySend(now);
+}
+
 void TcpConnection::Close(Time now) {
   switch (state_) {
     case TcpState::kClosed:

@@ -96,6 +96,16 @@ class TcpConnection {
   // DATA_ACK, the MP_JOIN fourth ACK). Nothing in states without a peer.
   void SendAckNow(Time now);
 
+  // Replaces the congestion control mid-connection (null is ignored). The
+  // new controller inherits the current cwnd and ssthresh
+  // (cc::CongestionControl::InheritWindow). Loss recovery belongs to the
+  // engine and carries on: an episode in progress still ends at its
+  // recovery point, with the new controller's OnRecoveryEnd, and its ACKs
+  // do not grow the window. A pacing gap already owed stays; later gaps use
+  // the new controller's rate. Sends at once if the new window allows.
+  void SetCongestionControl(std::unique_ptr<cc::CongestionControl> cc,
+                            Time now);
+
   // Sends FIN once everything written is sent (half-close).
   void Close(Time now);
   // Sends RST and closes at once.
@@ -108,6 +118,10 @@ class TcpConnection {
   const RttEstimator& rtt() const { return rtt_; }
   uint64_t bytes_in_flight() const { return Pipe(); }
   size_t effective_mss() const { return send_mss_; }
+  // The payload room of the last data segment sent (the MSS less its
+  // options, the owner's included), or 0 before any: what a full segment
+  // carries now.
+  size_t payload_per_segment() const { return payload_per_segment_; }
   bool sack_enabled() const { return sack_ok_; }
   bool timestamps_enabled() const { return ts_ok_; }
   uint32_t isn() const { return isn_; }
@@ -117,6 +131,8 @@ class TcpConnection {
  private:
   // --- sending ---
   void TrySend(Time now);
+  // Sends the scoreboard's segment [begin, end) again (a SYN, data, a FIN).
+  bool Retransmit(Time now, uint64_t begin, uint64_t end);
   bool SendSegment(Time now, uint64_t begin, size_t max_length, bool syn,
                    bool fin, bool retransmission);
   void SendAck(Time now);
@@ -159,6 +175,7 @@ class TcpConnection {
   TcpConfig config_;
   TcpEndpoints endpoints_;
   std::unique_ptr<cc::CongestionControl> cc_;
+  size_t payload_per_segment_ = 0;
   TcpOwner* owner_;
   TcpOutput* output_;
   TcpState state_ = TcpState::kClosed;
@@ -211,6 +228,12 @@ class TcpConnection {
   uint64_t recover_ = 0;
   int dupacks_ = 0;
   bool retransmit_now_ = false;  // first retransmission of a recovery
+  // RFC 6675's HighRxt as a cursor: one past the start of the highest
+  // segment retransmitted in this recovery; NextSeg rule (3) resends only
+  // segments starting at or above it.
+  uint64_t high_rxt_ = 0;
+  // NextSeg rule (4)'s one rescue retransmission of this recovery was sent.
+  bool rescue_sent_ = false;
   int retransmissions_ = 0;  // consecutive RTOs on the same data
   Time rto_deadline_ = kNever;
   Time persist_deadline_ = kNever;

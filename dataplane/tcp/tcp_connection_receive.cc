@@ -334,6 +334,8 @@ void TcpConnection::EnterRecovery(Time now) {
   recover_ = snd_max_;
   ++stats_.fast_recoveries;
   retransmit_now_ = true;
+  high_rxt_ = snd_una_;
+  rescue_sent_ = false;
   cc_->OnCongestionEvent(now, Pipe());
   UpdateCongestionWindowTelemetry(now);
 }
@@ -357,6 +359,12 @@ void TcpConnection::ProcessData(const wire::Segment& s, uint64_t seq_rel,
     seq_rel = 1;
     payload = payload.subspan(1);
   }
+  // Noted before the ACK below goes out, so that its SACK block can cover
+  // an out-of-order FIN.
+  if (Has(s, kFin) && !fin_received_) {
+    fin_pending_ = true;
+    fin_seq_ = seq_rel + payload.size();
+  }
   if (!payload.empty() && !fin_received_) {
     const uint64_t offset = seq_rel - 1;  // stream offset
     const uint64_t before = receive_buffer_.contiguous_end();
@@ -377,10 +385,6 @@ void TcpConnection::ProcessData(const wire::Segment& s, uint64_t seq_rel,
       ++unacked_segments_;
       ScheduleAck(now, unacked_segments_ >= 2);
     }
-  }
-  if (Has(s, kFin) && !fin_received_) {
-    fin_pending_ = true;
-    fin_seq_ = seq_rel + payload.size();
   }
   if (fin_pending_ && !fin_received_ && rcv_nxt_ == fin_seq_) {
     OnFinReceived(now);

@@ -56,8 +56,13 @@ void TcpConnection::BuildTcpOptions(uint8_t flags, wire::OptionWriter& writer,
     wire::SackOption sack;
     for (size_t i = 0; i < n; ++i) {
       // Stream offsets to wire sequence numbers: data byte k is irs + 1 + k.
+      // A block reaching an out-of-order FIN covers it too, as Linux's do
+      // (end_seq counts the FIN): the sender's segment carrying it can
+      // then be SACKed whole, and counts in its loss detection.
+      const uint64_t end =
+          blocks[i].end + (fin_pending_ && 1 + blocks[i].end == fin_seq_);
       sack.blocks[i] = {irs_ + 1 + static_cast<uint32_t>(blocks[i].begin),
-                        irs_ + 1 + static_cast<uint32_t>(blocks[i].end)};
+                        irs_ + 1 + static_cast<uint32_t>(end)};
     }
     sack.count = static_cast<uint8_t>(n);
     if (n > 0) writer.Add(wire::TcpOption{sack});
@@ -112,6 +117,9 @@ bool TcpConnection::SendSegment(Time now, uint64_t begin, size_t max_length,
   }
   if (length + layout->length > send_mss_) {
     length = send_mss_ > layout->length ? send_mss_ - layout->length : 0;
+  }
+  if (length > 0 && send_mss_ > layout->length) {
+    payload_per_segment_ = send_mss_ - layout->length;
   }
   // The FIN goes only with the last byte of data.
   if (fin && data_begin + length != 1 + send_buffer_.end_offset()) {
@@ -212,6 +220,17 @@ void TcpConnection::SendReset(Time now, uint32_t seq, uint32_t ack,
   ++stats_.segments_sent;
 }
 
+bool TcpConnection::Retransmit(Time now, uint64_t begin, uint64_t end) {
+  const uint64_t data_end = 1 + send_buffer_.end_offset();  // relative seq
+  const bool syn = begin == 0;
+  const bool fin = fin_sent_ && end == data_end + 1;
+  const uint64_t data_begin = syn ? 1 : begin;
+  const uint64_t data_stop = std::min(end, data_end);
+  const size_t data =
+      data_stop > data_begin ? static_cast<size_t>(data_stop - data_begin) : 0;
+  return SendSegment(now, begin, data, syn, fin, true);
+}
+
 void TcpConnection::TrySend(Time now) {
   pacing_waiting_ = false;
   const bool can_send_data =
@@ -237,15 +256,9 @@ void TcpConnection::TrySend(Time now) {
     retransmit_now_ = false;
     const uint64_t room = cwnd > pipe ? cwnd - pipe : send_mss_;
     if (const SentSegment* lost = sent_.NextLost()) {
-      const bool syn = lost->begin == 0;
-      const bool fin = fin_sent_ && lost->end == data_end + 1;
-      const uint64_t data_begin = syn ? 1 : lost->begin;
-      const uint64_t data_stop = std::min(lost->end, data_end);
-      const size_t data = data_stop > data_begin
-                              ? static_cast<size_t>(data_stop - data_begin)
-                              : 0;
       const uint64_t lost_begin = lost->begin;
-      if (!SendSegment(now, lost_begin, data, syn, fin, true)) break;
+      if (!Retransmit(now, lost_begin, lost->end)) break;
+      if (in_recovery_) high_rxt_ = std::max(high_rxt_, lost_begin + 1);
       const SentSegment* next = sent_.NextLost();
       if (next != nullptr && next->begin == lost_begin) break;  // no progress
       continue;
@@ -257,6 +270,31 @@ void TcpConnection::TrySend(Time now) {
         window_end > snd_nxt_ ? window_end - snd_nxt_ : 0;
     uint64_t length = std::min(
         {available, window_room, room, static_cast<uint64_t>(send_mss_)});
+    const bool fin_due = fin_queued_ && !fin_sent_ && snd_nxt_ == data_end;
+    if (length == 0 && !fin_due && in_recovery_ && sack_ok_) {
+      // RFC 6675 NextSeg rules (3) and (4): with room in the window and no
+      // new data to send, resend holes that are not (yet) deemed lost, below
+      // the highest SACK, then once per recovery the highest unSACKed
+      // segment. Without them a loss near the end of a transfer, with fewer
+      // than DupThresh segments SACKed above it, waits for the RTO.
+      const SentSegment* extra =
+          sent_.NextUnsackedBelowHighestSacked(high_rxt_);
+      const bool rescue = extra == nullptr && !rescue_sent_;
+      if (rescue) extra = sent_.LastUnsacked();
+      if (extra != nullptr) {
+        const uint64_t extra_begin = extra->begin;
+        if (!Retransmit(now, extra_begin, extra->end)) break;
+        if (rescue) {
+          // Rule (4): "HighRxt MUST NOT be updated", so the holes below
+          // stay eligible for rule (3) once the rescue is SACKed.
+          rescue_sent_ = true;
+        } else {
+          // SendSegment may have sent only the front: the rest is above.
+          high_rxt_ = std::max(high_rxt_, extra_begin + 1);
+        }
+        continue;
+      }
+    }
     if (length == 0) {
       if (fin_queued_ && !fin_sent_ && snd_nxt_ == data_end) {
         SendSegment(now, snd_nxt_, 0, false, true, false);

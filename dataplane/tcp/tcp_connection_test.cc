@@ -1,11 +1,13 @@
 #include "dataplane/tcp/tcp_connection.h"
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "dataplane/cc/registry.h"
 #include "dataplane/tcp/testing/loopback.h"
 #include "gtest/gtest.h"
 
@@ -107,6 +109,116 @@ TEST(TcpConnectionTest, OneLostSegmentIsRepairedWithoutTimeout) {
     EXPECT_EQ(loop.client->stats().segments_retransmitted, 1u);
     EXPECT_EQ(loop.owners[0].fast_losses, 1);
   }
+}
+
+// Sends `segments` full segments and the FIN (on the last one), dropping
+// the first transmission of the data segments numbered in `drop` (1-based);
+// returns the client's stats once the server has read everything.
+TcpStats TransferDropping(int segments, std::vector<int> drop,
+                          std::vector<uint8_t>* received) {
+  Loopback loop;
+  int data_segments = 0;
+  std::vector<uint64_t> dropped_seqs;
+  loop.filter = [&](int from, const wire::Segment& s) {
+    if (from != 0 || s.tcp.payload.empty()) return true;
+    for (uint64_t seq : dropped_seqs) {
+      if (seq == s.tcp.seq) return true;  // a retransmission
+    }
+    ++data_segments;
+    if (std::find(drop.begin(), drop.end(), data_segments) == drop.end()) {
+      return true;
+    }
+    dropped_seqs.push_back(s.tcp.seq);
+    return false;
+  };
+  loop.client->Connect(loop.now);
+  EXPECT_TRUE(
+      loop.RunUntil([&] { return loop.owners[0].established; }, Seconds(1)));
+  const size_t mss = loop.client->effective_mss() - 12;  // less timestamps
+  const std::vector<uint8_t> data = Pattern(segments * mss);
+  EXPECT_TRUE(loop.Send(0, data, Seconds(1)));
+  loop.client->Close(loop.now);
+  EXPECT_TRUE(loop.RunUntil(
+      [&] { return loop.server->state() == TcpState::kCloseWait; },
+      Seconds(30)));
+  EXPECT_EQ(dropped_seqs.size(), drop.size());
+  EXPECT_EQ(loop.owners[1].received, data);
+  *received = loop.owners[1].received;
+  return loop.client->stats();
+}
+
+// RFC 6675 NextSeg rule (3): a hole near the end with only one segment
+// SACKed above it is never "lost" by IsLost; once the recovery has room and
+// no new data, it is resent anyway instead of waiting for the RTO.
+TEST(TcpConnectionTest, TailHoleInRecoveryIsResentWithoutTimeout) {
+  std::vector<uint8_t> received;
+  const TcpStats stats = TransferDropping(20, {12, 19}, &received);
+  EXPECT_EQ(received.size(), 20u * 1448);
+  EXPECT_EQ(stats.rto_count, 0u);
+  EXPECT_EQ(stats.fast_recoveries, 1u);
+  // 12, 19, and the rescue of the last segment (rule (4)), sent when the
+  // recovery first had room while 20's SACK was still on its way.
+  EXPECT_EQ(stats.segments_retransmitted, 3u);
+}
+
+// Rule (4), the rescue retransmission: the last two segments (FIN included)
+// are lost during a recovery; nothing above them can be SACKed, so the last
+// one is resent once, and its SACK makes the one before a rule (3) hole.
+TEST(TcpConnectionTest, LostTailInRecoveryIsRescuedWithoutTimeout) {
+  std::vector<uint8_t> received;
+  const TcpStats stats = TransferDropping(20, {12, 19, 20}, &received);
+  EXPECT_EQ(received.size(), 20u * 1448);
+  EXPECT_EQ(stats.rto_count, 0u);
+  EXPECT_EQ(stats.fast_recoveries, 1u);
+  EXPECT_EQ(stats.segments_retransmitted, 3u);
+}
+
+TEST(TcpConnectionTest, CongestionControlSwitchesMidTransfer) {
+  Loopback loop;  // cubic
+  int data_segments = 0;
+  loop.filter = [&](int from, const wire::Segment& s) {
+    if (from == 0 && !s.tcp.payload.empty()) return ++data_segments != 200;
+    return true;
+  };
+  loop.client->Connect(loop.now);
+  const std::vector<uint8_t> data = Pattern(2'000'000);
+  size_t offset = 0;
+  auto write = [&] {
+    offset +=
+        loop.client->Write(absl::MakeConstSpan(data).subspan(offset), loop.now);
+  };
+  // Switch in the middle of the recovery from the one loss: the episode
+  // carries on under the new controller, which starts from the reduced
+  // window the old one left.
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        write();
+        return loop.client->stats().fast_recoveries == 1;
+      },
+      Seconds(30)));
+  ASSERT_STREQ(loop.client->congestion_control().name(), "cubic");
+  const uint64_t cwnd = loop.client->congestion_control().congestion_window();
+  const uint64_t ssthresh =
+      loop.client->congestion_control().slow_start_threshold();
+  loop.client->SetCongestionControl(*cc::CreateCongestionControl("reno", 1460),
+                                    loop.now);
+  EXPECT_STREQ(loop.client->congestion_control().name(), "reno");
+  EXPECT_EQ(loop.client->congestion_control().congestion_window(), cwnd);
+  EXPECT_EQ(loop.client->congestion_control().slow_start_threshold(), ssthresh);
+  loop.client->SetCongestionControl(nullptr, loop.now);  // ignored
+  EXPECT_STREQ(loop.client->congestion_control().name(), "reno");
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        write();
+        return loop.owners[1].received.size() == data.size();
+      },
+      Seconds(60)));
+  EXPECT_EQ(loop.owners[1].received, data);
+  EXPECT_EQ(loop.client->stats().rto_count, 0u);
+  EXPECT_EQ(loop.client->stats().fast_recoveries, 1u);
+  EXPECT_EQ(loop.client->stats().segments_retransmitted, 1u);
+  // Reno grew the window in congestion avoidance from where CUBIC left it.
+  EXPECT_GT(loop.client->congestion_control().congestion_window(), cwnd);
 }
 
 TEST(TcpConnectionTest, LostSynIsRetransmittedAfterTheInitialRto) {

@@ -77,6 +77,7 @@ class MptcpLoopback {
       outputs_[i].loop = this;
       outputs_[i].host = i;
     }
+    opener_.loop = this;
     if (!client_config.key_source) {
       client_config.key_source = [] { return uint64_t{0x0123456789abcdef}; };
     }
@@ -86,6 +87,7 @@ class MptcpLoopback {
     client = std::make_unique<MptcpConnection>(client_config, &apps[0],
                                                &outputs_[0]);
     apps[0].connection = client.get();
+    client->set_subflow_opener(&opener_);
   }
 
   void Connect() { client->Connect(Endpoints(0, 0), 1000, now); }
@@ -178,6 +180,32 @@ class MptcpLoopback {
     Time at;
     Packet packet;
   };
+  // Opens the subflows path managers ask for, from ports 41000 up. An
+  // address that is on no path cannot be used.
+  struct Opener : public SubflowOpener {
+    MptcpLoopback* loop = nullptr;
+    uint16_t next_port = 41000;
+    bool OpenSubflow(MptcpConnection* connection,
+                     const pm::OpenSubflowAction& action, Time now) override {
+      bool known = false;
+      for (const Path& p : loop->paths) {
+        known = known || p.client == action.local || p.server == action.local;
+      }
+      if (!known) return false;
+      const uint16_t port =
+          action.local_port != 0 ? action.local_port : next_port++;
+      return connection->AddSubflow(
+          tcp::TcpEndpoints{action.local, port, action.remote,
+                            action.remote_port},
+          9000u * port, now,
+          JoinOptions{.backup = action.backup,
+                      .local_address_id = action.local_id,
+                      .remote_address_id = action.remote_id,
+                      .pm_id = action.id});
+    }
+  };
+
+  Opener opener_;
 
   int PathOf(int from, const wire::Segment& s) const {
     for (size_t i = 0; i < paths.size(); ++i) {
@@ -245,6 +273,7 @@ class MptcpLoopback {
         server = std::make_unique<MptcpConnection>(server_config_, &apps[1],
                                                    &outputs_[1]);
         apps[1].connection = server.get();
+        server->set_subflow_opener(&opener_);
         server->AcceptSyn(endpoints, 0xfffff000u, *segment, now);
         return;
       }

@@ -82,6 +82,8 @@ std::string ScenarioReport::ToJson() const {
       ordered_json m = ordered_json::object();
       m["fallback"] = f.fallback;
       m["bytes_reinjected"] = f.bytes_reinjected;
+      m["add_addr_received"] = f.add_addr_received;
+      m["add_addr_echoed"] = f.add_addr_echoed;
       m["scheduler"] = f.scheduler;
       m["scheduler_switches"] = f.scheduler_switches;
       m["congestion_control"] = f.congestion_control;

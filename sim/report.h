@@ -66,6 +66,10 @@ struct FlowReport {
   };
   std::vector<Subflow> subflows;  // the client's, in opening order
   uint64_t bytes_reinjected = 0;
+  // ADD_ADDRs the client accepted (HMAC valid), and the server's
+  // announcements the client echoed.
+  uint64_t add_addr_received = 0;
+  uint64_t add_addr_echoed = 0;
   std::string scheduler;  // the client's, at the end
   uint64_t scheduler_switches = 0;
   std::string congestion_control;  // the client's, at the end

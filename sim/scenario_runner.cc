@@ -106,6 +106,7 @@ class Run {
   PacketSink* SinkOf(const std::string& node);
   absl::Status StartFlows();
   bool AllFlowsDone() const;
+  static bool SubflowsDone(const mptcp::MptcpConnection& c);
   RunResult Report();
 
   const v1::Scenario& scenario_;
@@ -526,11 +527,28 @@ absl::Status Run::StartFlows() {
   return absl::OkStatus();
 }
 
+bool Run::SubflowsDone(const mptcp::MptcpConnection& c) {
+  for (size_t i = 0; i < c.subflow_count(); ++i) {
+    const tcp::TcpState state = c.subflow(i).state();
+    if (state != tcp::TcpState::kClosed && state != tcp::TcpState::kTimeWait) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool Run::AllFlowsDone() const {
   for (const Flow& f : flows_) {
     if (f.mptcp) {
       if (f.mptcp_client == nullptr || !f.mptcp_client->closed()) return false;
       if (f.mptcp_server != nullptr && !f.mptcp_server->closed()) return false;
+      // The data level can close while subflows still exchange their last
+      // FIN and ACK (the DATA_FIN rides on DSS options ahead of them); the
+      // report's subflow states mean something only once those are done.
+      if (!SubflowsDone(*f.mptcp_client)) return false;
+      if (f.mptcp_server != nullptr && !SubflowsDone(*f.mptcp_server)) {
+        return false;
+      }
       if (f.server != nullptr && f.server->state() != tcp::TcpState::kClosed) {
         return false;
       }
@@ -587,6 +605,7 @@ RunResult Run::Report() {
         r.fallback = c.fallback();
         r.bytes_reinjected = c.stats().bytes_reinjected;
         r.scheduler = c.scheduler_name();
+        r.add_addr_received = c.stats().add_addr_received;
         r.scheduler_switches = c.scheduler_switches();
         r.congestion_control = c.congestion_control_name();
         r.congestion_control_switches = c.congestion_control_switches();
@@ -612,6 +631,7 @@ RunResult Run::Report() {
         }
       }
       if (f.mptcp_server != nullptr) {
+        r.add_addr_echoed = f.mptcp_server->stats().add_addr_echoes;
         for (size_t k = 0; k < f.mptcp_server->subflow_count(); ++k) {
           const tcp::TcpStats& s = f.mptcp_server->subflow(k).stats();
           r.receiver_dropped_segments += s.dropped_segments;

@@ -273,6 +273,56 @@ TEST(ScenariosTest, MptcpBackupTakesOverWhenTheRegularPathFails) {
   EXPECT_GT(SubflowBytes(f, 1), f.bytes_delivered / 2);
 }
 
+// A middlebox strips MPTCP options right after the handshake, or in the
+// middle of the transfer: both ends fall back to plain TCP on the one
+// subflow (RFC 8684 3.7) and every byte arrives once, in order.
+TEST(ScenariosTest, MptcpFallsBackWhenOptionsAreStrippedAfterTheHandshake) {
+  for (const char* name :
+       {"mptcp_strip_after_handshake", "mptcp_strip_midstream"}) {
+    SCOPED_TRACE(name);
+    const ScenarioReport r = RunNamed(name);
+    ASSERT_EQ(r.flows.size(), 1u);
+    const FlowReport& f = r.flows[0];
+    ExpectCleanEnd(f);
+    EXPECT_TRUE(f.fallback);
+    EXPECT_EQ(f.subflows.size(), 1u);
+    EXPECT_EQ(f.rto_count, 0u);
+  }
+}
+
+// Options stripped on one of two paths: the server resets each subflow
+// there ("middlebox interference"; the middlebox strips that reason too, so
+// the client's path manager retries with backoff); the connection stays
+// MPTCP on the other path and every byte arrives through it, intact.
+TEST(ScenariosTest, MptcpResetsSubflowsWhosePathStripsOptions) {
+  const ScenarioReport r = RunNamed("mptcp_strip_one_path");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  EXPECT_FALSE(f.fallback);
+  ASSERT_GE(f.subflows.size(), 2u);
+  EXPECT_EQ(f.subflows[1].state, "CLOSED");
+  EXPECT_EQ(f.subflows[0].bytes_acked, f.bytes_delivered);
+  EXPECT_GT(f.bytes_reinjected, 0u);
+}
+
+// The server announces its second address: the client joins it and both
+// subflows carry data, about the sum of the two server links.
+TEST(ScenariosTest, MptcpJoinsAnAnnouncedAddress) {
+  const ScenarioReport r = RunNamed("mptcp_add_addr");
+  ASSERT_EQ(r.flows.size(), 1u);
+  const FlowReport& f = r.flows[0];
+  ExpectCleanEnd(f);
+  EXPECT_EQ(f.add_addr_received, 1u);
+  EXPECT_EQ(f.add_addr_echoed, 1u);
+  ASSERT_EQ(f.subflows.size(), 2u);
+  EXPECT_EQ(f.subflows[1].remote, "10.0.9.2:5201");
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_GT(SubflowBytes(f, i), f.bytes_delivered / 3) << i;
+  }
+  EXPECT_GT(f.goodput_mbps, 30.0);  // one 20 Mbit/s link alone: < 20
+}
+
 // A server that does not speak MPTCP: plain TCP, intact.
 TEST(ScenariosTest, MptcpFallsBackToPlainTcp) {
   const ScenarioReport r = RunNamed("mptcp_fallback");

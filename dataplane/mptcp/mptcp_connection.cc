@@ -24,6 +24,8 @@ using wire::TcpHeader;
 
 // A chunk's data-level length leaves room for the DATA_FIN's byte.
 constexpr uint64_t kMaxChunk = 65534;
+// The data-level timer backs off to 64 subflow RTOs at most.
+constexpr int kMaxDataRtxBackoff = 6;
 // MP_JOIN third ACKs sent again without a fourth before the subflow is reset.
 constexpr int kMaxJoinAckTries = 5;
 
@@ -315,6 +317,7 @@ void MptcpConnection::OnTimer(Time now) {
     }
   }
   PathTimers(now);
+  if (data_rtx_at_ <= now) DataTimerExpired(now);
   --depth_;
   AfterEvent(now);
 }
@@ -327,7 +330,7 @@ Time MptcpConnection::next_deadline() const {
       deadline = std::min(deadline, sf->join_ack_at);
     }
   }
-  return std::min(deadline, PathDeadline());
+  return std::min({deadline, PathDeadline(), data_rtx_at_});
 }
 
 size_t MptcpConnection::Write(absl::Span<const uint8_t> data, Time now) {
@@ -683,6 +686,14 @@ void MptcpConnection::SubflowIncoming(Subflow& sf, const wire::Segment& s,
     }
   }
 
+  // The peer's segments lost their MPTCP options on the way (a middlebox
+  // strips them): data is handled where it is read (SubflowReadable); an
+  // ACK of our data without a DATA_ACK means the peer reads plain TCP.
+  if (s.mptcp_count == 0 && have_remote_key_ && s.tcp.payload.empty() &&
+      AcksNewData(sf, s) && CanFallBackOn(sf)) {
+    FallBackOn(sf, now);
+    return;
+  }
   for (const wire::MptcpOption& o : s.mptcp_options()) {
     if (const auto* mpc = std::get_if<wire::MpCapable>(&o)) {
       if (!is_client_ && sf.initial && mpc->data_level_length &&
@@ -724,7 +735,17 @@ void MptcpConnection::ProcessDss(Subflow& sf, const wire::Dss& dss, Time now) {
   const uint64_t dsn =
       m.dsn_64 ? m.dsn
                : wire::ExpandDsn32(static_cast<uint32_t>(m.dsn), expected);
-  if (m.data_level_length == 0) return;  // infinite mapping: unsupported
+  if (m.data_level_length == 0) {
+    // An infinite mapping (RFC 8684 3.7): the peer fell back; from this
+    // subflow byte on, everything is the data stream in order. Reading
+    // falls back when it gets there (if this subflow may).
+    if (m.subflow_seq > 0) {
+      sf.rx_delta = static_cast<int64_t>(dsn - remote_idsn_ - 1) -
+                    static_cast<int64_t>(m.subflow_seq - 1);
+    }
+    ++stats_.infinite_mappings_received;
+    return;
+  }
   if (dss.data_fin) NoteDataFin(dsn + m.data_level_length - 1);
   const uint64_t data_length = m.data_level_length - (dss.data_fin ? 1 : 0);
   if (m.subflow_seq == 0 || data_length == 0) return;
@@ -771,9 +792,15 @@ void MptcpConnection::OnDataAck(uint64_t data_ack, Time now) {
     fin_acked_ = true;
     offset = fin_offset_;
   }
+  if (fin_acked_ && offset == fin_offset_) {
+    data_rtx_at_ = kNever;  // progress: re-armed from now if still needed
+    data_rtx_backoff_ = 0;
+  }
   if (offset <= data_una_ || offset > data_snd_nxt_) return;
   send_.Release(offset);
   data_una_ = offset;
+  data_rtx_at_ = kNever;
+  data_rtx_backoff_ = 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -811,17 +838,24 @@ void MptcpConnection::SubflowReadable(Subflow& sf, Time now) {
   while (t.readable_bytes() > 0) {
     // The mapping holding the next byte.
     auto it = sf.rx.upper_bound(sf.read_offset);
+    if (it != sf.rx.begin() && sf.read_offset >= std::prev(it)->second.end) {
+      it = sf.rx.begin();  // past the last mapping: unmapped too
+    }
     if (it == sf.rx.begin()) {
-      sf.pending_reset = wire::TcpRstReason::kMptcpSpecific;  // unmapped data
+      // Data without a mapping: a middlebox strips our options, or the peer
+      // sent an infinite mapping. RFC 8684 3.7: the only subflow falls back
+      // to plain TCP; any other is reset.
+      if (CanFallBackOn(sf)) {
+        FallBackOn(sf, now);
+        SubflowReadable(sf, now);
+        return;
+      }
+      sf.pending_reset = wire::TcpRstReason::kMiddleboxInterference;
       return;
     }
     --it;
     const uint64_t begin = it->first;
     const Subflow::RxMapping m = it->second;
-    if (sf.read_offset >= m.end) {
-      sf.pending_reset = wire::TcpRstReason::kMptcpSpecific;
-      return;
-    }
     const uint64_t skip = sf.read_offset - begin;
     const uint64_t want = m.end - sf.read_offset;
     const uint64_t data_end = m.data_offset + (m.end - begin);
@@ -857,6 +891,7 @@ void MptcpConnection::SubflowReadable(Subflow& sf, Time now) {
     const uint64_t before = recv_.contiguous_end();
     recv_.Insert(m.data_offset + skip, absl::MakeConstSpan(scratch_.data(), n));
     sf.read_offset += n;
+    sf.rx_delta = static_cast<int64_t>(m.data_offset - begin);
     if (sf.read_offset >= m.end) sf.rx.erase(begin);
     if (recv_.contiguous_end() > before) readable_pending_ = true;
   }
@@ -883,9 +918,99 @@ void MptcpConnection::Reinject(Subflow& sf) {
   }
 }
 
+bool MptcpConnection::DataLevelOutstanding() const {
+  if (!mptcp_ || closed_ || aborting_) return false;
+  return data_una_ < data_snd_nxt_ ||
+         (close_requested_ && data_snd_nxt_ == fin_offset_ && !fin_acked_);
+}
+
+// The longest RTO of the subflows that could carry a retransmission: the
+// data-level timer must not fire before a subflow's own recovery had its
+// chance, or every subflow RTO would be doubled by a data-level copy.
+Duration MptcpConnection::DataRetransmitTimeout() const {
+  Duration rto{0};
+  for (const auto& sf : subflows_) {
+    if (sf->usable && !sf->closed) rto = std::max(rto, sf->tcp->rtt().rto());
+  }
+  return rto;
+}
+
+void MptcpConnection::ArmDataTimer(Time now) {
+  if (!DataLevelOutstanding()) {
+    data_rtx_at_ = kNever;
+    data_rtx_backoff_ = 0;
+    return;
+  }
+  if (data_rtx_at_ != kNever) return;
+  const Duration rto = DataRetransmitTimeout();
+  if (rto > Duration{0}) data_rtx_at_ = now + rto * (1 << data_rtx_backoff_);
+}
+
+void MptcpConnection::DataTimerExpired(Time now) {
+  data_rtx_at_ = kNever;
+  if (!DataLevelOutstanding()) return;
+  ++stats_.data_retransmit_timeouts;
+  data_rtx_backoff_ = std::min(data_rtx_backoff_ + 1, kMaxDataRtxBackoff);
+  if (data_una_ < data_snd_nxt_) {
+    // The first bytes not DATA_ACKed go again, as one chunk, on whichever
+    // subflow the scheduler picks; the receiver drops what it already has.
+    // Its mapping carries the DATA_FIN if it ends the stream.
+    if (reinject_.empty()) {
+      const uint64_t end = std::min(data_snd_nxt_, data_una_ + kMaxChunk);
+      reinject_.emplace_back(data_una_, end);
+      stats_.bytes_reinjected += end - data_una_;
+    }
+    return;
+  }
+  // Only the DATA_FIN is missing its DATA_ACK: a pure ACK carries it.
+  Subflow* best = nullptr;
+  for (auto& sf : subflows_) {
+    if (!sf->usable || sf->closed || sf->pending_reset) continue;
+    if (best == nullptr || sf->tcp->rtt().srtt() < best->tcp->rtt().srtt()) {
+      best = sf.get();
+    }
+  }
+  if (best != nullptr) best->ack_now = true;
+}
+
 void MptcpConnection::Fallback(Time now) {
   fallback_ = true;
   mptcp_ = false;
+}
+
+// RFC 8684 3.7: falling back to TCP once MPTCP options stop arriving is
+// safe only while the data level is TCP in disguise: one subflow that ever
+// carried data, nothing reinjected, and what it delivered so far in order
+// at the data level, so that its next byte is the next data-level byte.
+bool MptcpConnection::CanFallBackOn(const Subflow& sf) const {
+  if (!sf.initial || stats_.bytes_reinjected > 0) return false;
+  for (const auto& other : subflows_) {
+    if (other.get() != &sf && other->usable) return false;
+  }
+  return static_cast<int64_t>(recv_.contiguous_end()) ==
+         static_cast<int64_t>(sf.read_offset) + sf.rx_delta;
+}
+
+void MptcpConnection::FallBackOn(Subflow& sf, Time now) {
+  ++stats_.fallbacks_after_handshake;
+  Fallback(now);
+  // What this subflow was given is TCP's to deliver now; nothing else was
+  // sent anywhere (CanFallBackOn).
+  if (data_snd_nxt_ > data_una_) {
+    send_.Release(data_snd_nxt_);
+    data_una_ = data_snd_nxt_;
+  }
+  reinject_.clear();
+  sf.chunks.clear();
+  sf.rx.clear();
+  signals_.clear();
+  announces_.clear();
+}
+
+bool MptcpConnection::AcksNewData(const Subflow& sf, const wire::Segment& s) {
+  const auto acked = static_cast<uint32_t>(s.tcp.ack - sf.tcp->isn() - 1);
+  const auto known = static_cast<uint32_t>(sf.tcp->stats().bytes_acked);
+  return s.tcp.has(TcpHeader::kAck) && static_cast<int32_t>(acked - known) > 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -949,6 +1074,7 @@ void MptcpConnection::AfterEvent(Time now) {
     }
     Pump(now);
     MaybeFinish(now);
+    ArmDataTimer(now);
     bool all_closed = !subflows_.empty();
     for (const auto& sf : subflows_) all_closed = all_closed && sf->closed;
     if (all_closed && !closed_) {
@@ -1105,11 +1231,27 @@ void MptcpConnection::Pump(Time now) {
     }
   }
 
+  // The subflows are half-closed (their FINs carry the DATA_FIN reliably)
+  // only once every byte is DATA_ACKed: until then a subflow may fail, and
+  // what it held must go again on another one, which a subflow that has
+  // sent its FIN cannot take. Meanwhile the DATA_FIN rides on the last
+  // chunk's mapping and on pure ACKs (RFC 8684 3.3.3: it need not wait for
+  // a subflow FIN; Linux sends it on a DSS and closes subflows later).
   if (close_requested_ && data_snd_nxt_ == fin_offset_ && reinject_.empty() &&
-      !subflows_fin_sent_) {
+      data_una_ >= fin_offset_) {
     subflows_fin_sent_ = true;
+  }
+  // A join still in its handshake is left to finish and is half-closed
+  // once established: closing it now would silently drop the peer's only
+  // other way to get its DATA_FIN acknowledged when the first path dies.
+  if (subflows_fin_sent_) {
     for (auto& sf : subflows_) {
-      if (!sf->closed && !sf->join_failed) sf->tcp->Close(now);
+      const tcp::TcpState state = sf->tcp->state();
+      if (!sf->closed && !sf->join_failed &&
+          (state == tcp::TcpState::kEstablished ||
+           state == tcp::TcpState::kCloseWait)) {
+        sf->tcp->Close(now);
+      }
     }
   }
 }

@@ -47,12 +47,14 @@
 // valid MP_CAPABLE means plain TCP: no options, bytes go straight through the
 // same data-level buffers.
 //
-// Closing. Close() fixes the DATA_FIN at the end of the data-level stream;
-// once every byte has been handed to a subflow, the subflows are half-closed
-// and the DATA_FIN (DSS F) rides on their FIN segments, as Linux sends it
-// (mptcp_write_data_fin): the engine retransmits a FIN until acknowledged,
-// which makes the DATA_FIN reliable without an owner-driven pure ACK. It is
-// also attached to the mapping of the last chunk. The connection is closed
+// Closing. Close() fixes the DATA_FIN at the end of the data-level stream.
+// It is attached to the mapping of the last chunk and to pure ACKs at once;
+// once every byte has been DATA_ACKed (not merely handed to a subflow: a
+// subflow that fails before that leaves bytes to reinject, and a subflow
+// that has sent its FIN cannot carry them), the subflows are half-closed and
+// the DATA_FIN (DSS F) rides on their FIN segments: the engine retransmits a
+// FIN until acknowledged, which makes the DATA_FIN reliable without an
+// owner-driven pure ACK. The connection is closed
 // when our DATA_FIN is DATA_ACKed (fin + 1) and the peer's DATA_FIN has
 // arrived with all data before it. Abort() sends RST + MP_FASTCLOSE on every
 // subflow; a valid MP_FASTCLOSE received resets every subflow and closes.
@@ -172,6 +174,8 @@ class MptcpOwner {
 struct MptcpStats {
   uint64_t chunks_sent = 0;
   uint64_t bytes_reinjected = 0;
+  // The data-level timer fired: nothing DATA_ACKed for a subflow RTO.
+  uint64_t data_retransmit_timeouts = 0;
   uint64_t mappings_received = 0;
   uint64_t checksum_failures = 0;
   uint64_t subflow_resets = 0;  // subflows we reset for protocol errors
@@ -187,6 +191,9 @@ struct MptcpStats {
   uint64_t mp_prio_received = 0;
   uint64_t subflows_opened_by_pm = 0;
   uint64_t subflow_open_failures = 0;  // the opener could not open one
+  // Fell back to TCP after the handshake (options stripped on the way).
+  uint64_t fallbacks_after_handshake = 0;
+  uint64_t infinite_mappings_received = 0;
 };
 
 class MptcpConnection {
@@ -328,6 +335,9 @@ class MptcpConnection {
   void NoteDataFin(uint64_t fin_dsn);
   void CheckDataFin();
   void Fallback(Time now);
+  bool CanFallBackOn(const Subflow& sf) const;
+  void FallBackOn(Subflow& sf, Time now);
+  static bool AcksNewData(const Subflow& sf, const wire::Segment& s);
   void ResetWithReason(Subflow& sf, wire::TcpRstReason reason, Time now);
 
   // Runs after every entry point: moves data into subflows, closes, and
@@ -359,6 +369,10 @@ class MptcpConnection {
   void ExecuteAction(const pm::Action& action, Time now);
   void SendSignals(Time now);
   void PathTimers(Time now);
+  bool DataLevelOutstanding() const;
+  Duration DataRetransmitTimeout() const;
+  void ArmDataTimer(Time now);
+  void DataTimerExpired(Time now);
   Time PathDeadline() const;
   // Adds a pending signal for `sf` to an outgoing pure ACK; true if it did.
   bool AddSignalOption(Subflow& sf, wire::OptionWriter& writer);
@@ -405,6 +419,11 @@ class MptcpConnection {
   bool subflows_fin_sent_ = false;
   bool fin_acked_ = false;
   bool wants_writable_ = false;
+  // Data-level retransmission (Linux's mptcp_retransmit_timer): bytes a
+  // subflow acknowledged but whose DATA_ACK got lost, or a DATA_FIN that
+  // rode on a lost pure ACK, have no subflow that will send them again.
+  Time data_rtx_at_ = kNever;
+  int data_rtx_backoff_ = 0;
 
   // Data level, receiving (offsets from IDSN_remote + 1).
   tcp::ReceiveBuffer recv_;

@@ -604,6 +604,89 @@ TEST(MptcpConnectionTest, SubflowKilledMidTransferLosesNothing) {
             0u);
 }
 
+// Closing used to half-close every subflow as soon as the last byte was
+// handed to one (the DATA_FIN rode on their FINs). A subflow that failed
+// then with bytes not DATA_ACKed had them queued for reinjection, but no
+// subflow could take data any more (a FIN was sent), so the connection
+// never completed. Subflows now stay open until every byte is DATA_ACKed.
+TEST(MptcpConnectionTest, SubflowLostAfterCloseStillDeliversEverything) {
+  MptcpConfig config;
+  config.scheduler = "roundrobin";
+  MptcpLoopback loop(config, config, {Milliseconds(10), Milliseconds(10)});
+  Open(loop);
+  TransferBothWays(loop, 1000, 1000);
+  ASSERT_TRUE(loop.Join(1));
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.server->subflow_count() == 2; },
+                            Seconds(1)));
+  // Warm both subflows up so that the next write goes out at once.
+  TransferBothWays(loop, 1 << 20, 1 << 20);
+  ASSERT_EQ(loop.client->active_subflows(), 2u);
+
+  // Everything is handed to the two subflows at once, then the client
+  // closes and path 1 dies with its share in flight.
+  const auto data = Pattern(100000, 9);
+  loop.apps[1].received.clear();
+  ASSERT_EQ(loop.client->Write(data, loop.now), data.size());
+  loop.client->Close(loop.now);
+  ASSERT_GT(loop.client->subflow(1).bytes_in_flight(), 0u);
+  loop.paths[1].down = true;
+  loop.client->ResetSubflow(1, loop.now);
+  loop.server->ResetSubflow(1, loop.now);
+  ASSERT_TRUE(
+      loop.RunUntil([&] { return loop.apps[1].end_of_stream; }, Seconds(30)))
+      << "received " << loop.apps[1].received.size();
+  EXPECT_TRUE(loop.apps[1].received == data);
+  EXPECT_GT(loop.client->stats().bytes_reinjected, 0u);
+  loop.server->Close(loop.now);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.apps[0].closed && loop.apps[1].closed; }, Seconds(30)));
+  EXPECT_EQ(loop.apps[0].close_reason, MptcpCloseReason::kNormal);
+  EXPECT_EQ(loop.apps[1].close_reason, MptcpCloseReason::kNormal);
+}
+
+// Found by the soak (seed 601): the client's last bytes were TCP-acked,
+// but every segment carrying their DATA_ACK was lost. The subflow had
+// nothing to retransmit, subflows stay open until the DATA_ACK comes, and
+// nothing else would ever send one: the connection hung. The data-level
+// timer sends the unacknowledged bytes again.
+TEST(MptcpConnectionTest, LostDataAckIsRecoveredByTheDataLevelTimer) {
+  MptcpConfig config;
+  MptcpLoopback loop(config, config, {Milliseconds(10)});
+  Open(loop);
+  TransferBothWays(loop, 1000, 1000);
+  loop.apps[1].received.clear();
+
+  // From now on, lose what the server sends until the client's bytes are
+  // acknowledged at the subflow level (a pure ACK whose DATA_ACK is lost).
+  bool blackout = true;
+  loop.filter = [&](const MptcpLoopback::Packet& p, const wire::Segment&) {
+    return !(blackout && p.from == 1);
+  };
+  const auto data = Pattern(3000, 4);
+  ASSERT_EQ(loop.client->Write(data, loop.now), data.size());
+  loop.client->Close(loop.now);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.apps[1].received.size() == data.size(); }, Seconds(1)));
+  // The server's ACKs are lost meanwhile.
+  loop.RunUntil([] { return false; }, Milliseconds(100));
+  blackout = false;
+  // Without a DATA_ACK the client keeps its subflow open; with one it
+  // half-closes it (FIN-WAIT-2 once the FIN is acked), before the server
+  // sends anything of its own.
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        return loop.client->subflow(0).state() == tcp::TcpState::kFinWait2;
+      },
+      Seconds(10)));
+  EXPECT_TRUE(loop.apps[1].received == data);
+  EXPECT_GT(loop.client->stats().data_retransmit_timeouts, 0u);
+  loop.server->Close(loop.now);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.apps[0].closed && loop.apps[1].closed; }, Seconds(30)));
+  EXPECT_EQ(loop.apps[0].close_reason, MptcpCloseReason::kNormal);
+  EXPECT_EQ(loop.apps[1].close_reason, MptcpCloseReason::kNormal);
+}
+
 // The soak found small transfers that never ended: a write that fits one
 // chunk goes out with MP_CAPABLE (the client has no DATA_ACK yet), and the
 // subflow FIN that followed carried MP_CAPABLE again instead of the

@@ -291,10 +291,14 @@ void MptcpConnection::ReportSubflowEnd(Subflow& sf, Time now) {
       failure.reason = pm::CloseReason::kTimeout;
       break;
     case tcp::CloseReason::kAborted:
-      // We reset it for a protocol error (bad HMAC, unmapped data, a bad
-      // checksum): the peer or the path misbehaves, so trying again later
-      // is right, as after a reset without a reason.
+      // We reset it for a protocol error, with the reason we sent: a path
+      // that strips or breaks options (middlebox interference) is not
+      // worth re-creating; other reasons are treated as the peer's would be.
       failure.reason = pm::CloseReason::kReset;
+      if (sf.rst_reason) {
+        failure.tcprst_reason = static_cast<uint8_t>(*sf.rst_reason);
+        failure.tcprst_transient = sf.rst_transient;
+      }
       break;
   }
   Apply(sf.usable && !sf.join_failed

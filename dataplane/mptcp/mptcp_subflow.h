@@ -53,6 +53,9 @@ struct MptcpConnection::Subflow : public tcp::TcpOwner {
   uint64_t sent_end = 0;  // stream offset after the highest byte sent
   std::map<uint64_t, RxMapping> rx;
   uint64_t read_offset = 0;  // next stream offset to read from the engine
+  // Data-level offset minus stream offset of the bytes read last (0 before
+  // any: MP_CAPABLE's implicit mapping puts stream byte 0 at offset 0).
+  int64_t rx_delta = 0;
 
   bool usable = false;  // may carry data
   bool closed = false;
@@ -122,9 +125,12 @@ struct MptcpConnection::Subflow : public tcp::TcpOwner {
     --it;
     return offset < it->end ? &*it : nullptr;
   }
+  // CLOSE_WAIT too (Linux __tcp_can_send): the peer's FIN on a subflow
+  // ends only its direction, and our data may still need this subflow.
   bool CanSend() const {
     return usable && !closed && !fin_sent && !closing && !pending_reset &&
-           tcp->state() == tcp::TcpState::kEstablished;
+           (tcp->state() == tcp::TcpState::kEstablished ||
+            tcp->state() == tcp::TcpState::kCloseWait);
   }
 };
 

@@ -1,0 +1,21 @@
+// Where the runtime gets the time. Protocol code never reads a clock (it is
+// handed a plait::Time); the event loop does, through this interface, so that
+// tests can drive timers with a ManualClock instead of waiting.
+#ifndef PLAIT_DATAPLANE_RUNTIME_CLOCK_H_
+#define PLAIT_DATAPLANE_RUNTIME_CLOCK_H_
+
+#include "dataplane/base/time.h"
+
+namespace plait::runtime {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // The current time on the core's timeline. Never goes backwards.
+  // Implementations are thread-safe.
+  virtual Time Now() const = 0;
+};
+
+}  // namespace plait::runtime
+
+#endif  // PLAIT_DATAPLANE_RUNTIME_CLOCK_H_

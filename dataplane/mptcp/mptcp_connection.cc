@@ -474,7 +474,11 @@ uint64_t MptcpConnection::DataAckValue() const {
 void MptcpConnection::SubflowAddOptions(Subflow& sf,
                                         const tcp::OutgoingSegment& segment,
                                         wire::OptionWriter& writer) {
-  if (fallback_ || !config_.enabled) return;
+  if (fallback_) {
+    AddFallbackOptions(sf, writer);
+    return;
+  }
+  if (!config_.enabled) return;
   const uint8_t flags = segment.flags;
   const uint8_t mpc_flags =
       wire::kMpcFlagH |
@@ -487,6 +491,9 @@ void MptcpConnection::SubflowAddOptions(Subflow& sf,
       writer.Add(wire::MptcpOption{
           wire::MpTcpRst{.transient = sf.rst_transient,
                          .reason = static_cast<uint8_t>(*sf.rst_reason)}});
+    }
+    if (sf.mp_fail_dsn) {
+      writer.Add(wire::MptcpOption{wire::MpFail{.dsn = *sf.mp_fail_dsn}});
     }
     return;
   }
@@ -607,7 +614,21 @@ void MptcpConnection::SubflowSegmentSent(Subflow& sf,
 
 void MptcpConnection::SubflowIncoming(Subflow& sf, const wire::Segment& s,
                                       Time now) {
-  if (fallback_) return;
+  if (fallback_) {
+    // We sent MP_FAIL and fell back: the peer has too once it echoes the
+    // MP_FAIL, sends an infinite mapping, or sends no MPTCP option at all.
+    if (sf.mp_fail_dsn && !s.tcp.has(TcpHeader::kSyn)) {
+      bool echoed = s.mptcp_count == 0;
+      for (const wire::MptcpOption& o : s.mptcp_options()) {
+        const auto* dss = std::get_if<wire::Dss>(&o);
+        echoed = echoed || std::holds_alternative<wire::MpFail>(o) ||
+                 (dss != nullptr && dss->mapping &&
+                  dss->mapping->data_level_length == 0);
+      }
+      if (echoed) sf.mp_fail_dsn.reset();
+    }
+    return;
+  }
   if (s.tcp.has(TcpHeader::kRst)) {
     // Why the peer reset the subflow, for the path manager.
     if (const wire::MpTcpRst* rst = Find<wire::MpTcpRst>(s)) sf.peer_rst = *rst;
@@ -713,6 +734,9 @@ void MptcpConnection::SubflowIncoming(Subflow& sf, const wire::Segment& s,
       sf.peer_backup = prio->backup;
     }
   }
+  // Last: falling back changes how everything above is read.
+  if (const wire::MpFail* fail = Find<wire::MpFail>(s))
+    OnMpFail(sf, *fail, now);
 }
 
 void MptcpConnection::ProcessDss(Subflow& sf, const wire::Dss& dss, Time now) {
@@ -872,9 +896,7 @@ void MptcpConnection::SubflowReadable(Subflow& sf, Time now) {
       if (n != want ||
           !wire::VerifyDssChecksum(m.dsn, m.ssn, m.wire_length, *m.checksum,
                                    absl::MakeConstSpan(scratch_.data(), n))) {
-        ++stats_.checksum_failures;
-        sf.read_offset += n;
-        sf.pending_reset = wire::TcpRstReason::kMiddleboxInterference;
+        ChecksumFailed(sf, m.dsn, absl::MakeConstSpan(scratch_.data(), n), now);
         return;
       }
     } else {
@@ -971,6 +993,78 @@ void MptcpConnection::DataTimerExpired(Time now) {
     }
   }
   if (best != nullptr) best->ack_now = true;
+}
+
+// RFC 8684 3.7, as Linux does it: a mapping whose checksum fails was
+// changed on the way (a payload-rewriting middlebox). With other subflows,
+// this one is reset with MP_FAIL and MP_TCPRST and its data is sent again
+// elsewhere. Alone, and with the data level still in order, the connection
+// falls back to TCP instead: the bytes as the path delivered them are the
+// stream from here on, exactly what plain TCP would have given, and the
+// MP_FAIL tells the peer to fall back too.
+void MptcpConnection::ChecksumFailed(Subflow& sf, uint64_t dsn,
+                                     absl::Span<const uint8_t> bytes,
+                                     Time now) {
+  ++stats_.checksum_failures;
+  ++stats_.mp_fail_sent;
+  sf.mp_fail_dsn = dsn;
+  if (!CanFallBackOn(sf)) {
+    sf.read_offset += bytes.size();
+    sf.pending_reset = wire::TcpRstReason::kMiddleboxInterference;
+    return;
+  }
+  // `bytes` are in scratch_, which FallBackOn does not touch.
+  FallBackOn(sf, now);
+  recv_.Insert(recv_.contiguous_end(), bytes);
+  sf.read_offset += bytes.size();
+  readable_pending_ = true;
+  sf.ack_now = true;  // carries the MP_FAIL
+}
+
+void MptcpConnection::OnMpFail(Subflow& sf, const wire::MpFail& fail,
+                               Time now) {
+  ++stats_.mp_fail_received;
+  // With several subflows the peer resets the one that failed (MP_FAIL on
+  // its RST); an MP_FAIL on a live subflow asks for fallback, which only a
+  // connection that is still TCP in disguise can do. Otherwise reset.
+  if (!CanFallBackOn(sf)) {
+    sf.pending_reset = wire::TcpRstReason::kMiddleboxInterference;
+    return;
+  }
+  const uint64_t data_next = data_snd_nxt_;
+  const uint64_t stream_next = sf.written;
+  FallBackOn(sf, now);
+  wire::DssMapping infinite;
+  infinite.dsn = LocalDsn(data_next);
+  infinite.subflow_seq = static_cast<uint32_t>(stream_next + 1);
+  infinite.data_level_length = 0;
+  if (checksums_) infinite.checksum = 0;
+  sf.infinite_mapping = infinite;
+  sf.mp_fail_echo = fail.dsn;
+  sf.ack_now = true;
+}
+
+// After fallback, MPTCP options appear only to finish the fallback
+// handshake: our MP_FAIL until the peer follows; or, answering the peer's
+// MP_FAIL, the infinite mapping once and then the MP_FAIL echo once (as
+// Linux does; they do not fit together beside timestamps).
+void MptcpConnection::AddFallbackOptions(Subflow& sf,
+                                         wire::OptionWriter& writer) {
+  if (sf.infinite_mapping) {
+    wire::Dss dss;
+    dss.mapping = *sf.infinite_mapping;
+    writer.Add(wire::MptcpOption{dss});
+    sf.infinite_mapping.reset();
+    return;
+  }
+  if (sf.mp_fail_echo) {
+    writer.Add(wire::MptcpOption{wire::MpFail{.dsn = *sf.mp_fail_echo}});
+    sf.mp_fail_echo.reset();
+    return;
+  }
+  if (sf.mp_fail_dsn) {
+    writer.Add(wire::MptcpOption{wire::MpFail{.dsn = *sf.mp_fail_dsn}});
+  }
 }
 
 void MptcpConnection::Fallback(Time now) {

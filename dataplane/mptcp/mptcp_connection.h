@@ -194,6 +194,8 @@ struct MptcpStats {
   // Fell back to TCP after the handshake (options stripped on the way).
   uint64_t fallbacks_after_handshake = 0;
   uint64_t infinite_mappings_received = 0;
+  uint64_t mp_fail_sent = 0;      // checksum failures answered with MP_FAIL
+  uint64_t mp_fail_received = 0;  // on a segment that is not an RST
 };
 
 class MptcpConnection {
@@ -337,6 +339,10 @@ class MptcpConnection {
   void Fallback(Time now);
   bool CanFallBackOn(const Subflow& sf) const;
   void FallBackOn(Subflow& sf, Time now);
+  void ChecksumFailed(Subflow& sf, uint64_t dsn,
+                      absl::Span<const uint8_t> bytes, Time now);
+  void OnMpFail(Subflow& sf, const wire::MpFail& fail, Time now);
+  void AddFallbackOptions(Subflow& sf, wire::OptionWriter& writer);
   static bool AcksNewData(const Subflow& sf, const wire::Segment& s);
   void ResetWithReason(Subflow& sf, wire::TcpRstReason reason, Time now);
 

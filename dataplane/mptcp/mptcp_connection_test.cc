@@ -267,16 +267,11 @@ TEST(MptcpConnectionTest, ChecksumsNegotiatedAndVerified) {
   EXPECT_TRUE(checksummed);
 }
 
-TEST(MptcpConnectionTest, CorruptedPayloadFailsTheChecksum) {
-  MptcpConfig client;
-  client.checksums = true;
-  MptcpLoopback loop(client, MptcpConfig{});
-  Open(loop);
-  TransferBothWays(loop, 20000, 0);
-  // A middlebox rewrites one payload byte and fixes the TCP checksum.
-  bool done = false;
-  loop.mutate = [&](int from, std::vector<uint8_t>& bytes) {
-    if (from != 0 || done || bytes.size() < 200) return;
+// A middlebox rewrites one payload byte of the first packet of at least
+// 200 bytes from `from` on `path` (any path if -1), fixing the TCP checksum.
+void CorruptOnePacket(MptcpLoopback& loop, int from, bool& done) {
+  loop.mutate = [&loop, from, &done](int sender, std::vector<uint8_t>& bytes) {
+    if (sender != from || done || bytes.size() < 200) return;
     done = true;
     bytes.back() ^= 0xff;
     const auto s = *wire::ParseSegment(bytes);
@@ -284,12 +279,105 @@ TEST(MptcpConnectionTest, CorruptedPayloadFailsTheChecksum) {
                                       absl::MakeSpan(bytes).subspan(20))
                     .ok());
   };
+}
+
+// RFC 8684 3.7 with one subflow: the receiver answers the failed checksum
+// with MP_FAIL and both ends fall back to TCP, the sender marking it with
+// an infinite mapping. The stream goes on as plain TCP would carry it,
+// with the middlebox's change in it, and closes normally.
+TEST(MptcpConnectionTest, ChecksumFailureOnTheOnlySubflowFallsBackWithMpFail) {
+  MptcpConfig client;
+  client.checksums = true;
+  MptcpLoopback loop(client, MptcpConfig{});
+  loop.record = true;
+  Open(loop);
+  TransferBothWays(loop, 20000, 0);
+  loop.apps[1].received.clear();
+  bool done = false;
+  CorruptOnePacket(loop, 0, done);
   const auto data = Pattern(10000);
-  loop.client->Write(data, loop.now);
-  loop.RunUntil([&] { return loop.server->stats().checksum_failures > 0; },
-                Seconds(5));
+  ASSERT_EQ(loop.client->Write(data, loop.now), data.size());
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        return loop.apps[1].received.size() == data.size() &&
+               loop.client->fallback();
+      },
+      Seconds(5)));
   EXPECT_EQ(loop.server->stats().checksum_failures, 1u);
-  EXPECT_EQ(loop.apps[1].received.size(), 20000u);  // nothing bad delivered
+  EXPECT_EQ(loop.server->stats().mp_fail_sent, 1u);
+  EXPECT_EQ(loop.client->stats().mp_fail_received, 1u);
+  EXPECT_TRUE(loop.server->fallback());
+  EXPECT_TRUE(loop.client->fallback());
+  size_t changed = 0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    if (loop.apps[1].received[i] != data[i]) {
+      ++changed;
+      EXPECT_EQ(loop.apps[1].received[i], data[i] ^ 0xff) << i;
+    }
+  }
+  EXPECT_EQ(changed, 1u);
+  // The server's MP_FAIL names the DSN of the mapping that failed, and the
+  // client's infinite mapping (length 0) answers it.
+  bool mp_fail = false, infinite = false;
+  for (const auto& p : loop.log) {
+    const wire::Segment s = Parse(p);
+    if (p.from == 1 && FindOption<wire::MpFail>(s)) mp_fail = true;
+    auto dss = FindOption<wire::Dss>(s);
+    if (p.from == 0 && dss && dss->mapping &&
+        dss->mapping->data_level_length == 0) {
+      infinite = true;
+    }
+  }
+  EXPECT_TRUE(mp_fail);
+  EXPECT_TRUE(infinite);
+
+  // Plain TCP both ways from here on, and a normal close.
+  TransferBothWays(loop, 30000, 30000);
+  loop.client->Close(loop.now);
+  loop.server->Close(loop.now);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.apps[0].closed && loop.apps[1].closed; }, Seconds(30)));
+  EXPECT_EQ(loop.apps[0].close_reason, MptcpCloseReason::kNormal);
+  EXPECT_EQ(loop.apps[1].close_reason, MptcpCloseReason::kNormal);
+}
+
+// With two subflows the one whose data failed its checksum is reset, its
+// RST carrying MP_FAIL and MP_TCPRST; its data goes again on the other, so
+// nothing the middlebox changed is delivered.
+TEST(MptcpConnectionTest, ChecksumFailureWithAnotherSubflowResetsTheSubflow) {
+  MptcpConfig config;
+  config.checksums = true;
+  config.scheduler = "roundrobin";
+  MptcpLoopback loop(config, config, {Milliseconds(10), Milliseconds(10)});
+  loop.record = true;
+  Open(loop);
+  TransferBothWays(loop, 1000, 1000);
+  ASSERT_TRUE(loop.Join(1));
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.server->subflow_count() == 2; },
+                            Seconds(1)));
+  TransferBothWays(loop, 200000, 0);
+  ASSERT_EQ(loop.client->active_subflows(), 2u);
+  bool done = false;
+  CorruptOnePacket(loop, 0, done);
+  TransferBothWays(loop, 500000, 0);  // asserts the bytes are intact
+  EXPECT_TRUE(done);
+  EXPECT_EQ(loop.server->stats().checksum_failures, 1u);
+  EXPECT_EQ(loop.server->stats().mp_fail_sent, 1u);
+  EXPECT_FALSE(loop.server->fallback());
+  EXPECT_EQ(loop.client->active_subflows(), 1u);
+  bool rst_with_fail = false;
+  for (const auto& p : loop.log) {
+    const wire::Segment s = Parse(p);
+    if (p.from == 1 && s.tcp.has(TcpHeader::kRst) &&
+        FindOption<wire::MpFail>(s)) {
+      auto rst = FindOption<wire::MpTcpRst>(s);
+      ASSERT_TRUE(rst.has_value());
+      EXPECT_EQ(rst->reason, static_cast<uint8_t>(
+                                 wire::TcpRstReason::kMiddleboxInterference));
+      rst_with_fail = true;
+    }
+  }
+  EXPECT_TRUE(rst_with_fail);
 }
 
 TEST(MptcpConnectionTest, AbortSendsFastclose) {

@@ -97,6 +97,16 @@ struct MptcpConnection::Subflow : public tcp::TcpOwner {
   uint32_t remote_nonce = 0;
   std::optional<wire::TcpRstReason> pending_reset;
   std::optional<wire::TcpRstReason> rst_reason;  // on our RST
+  // RFC 8684 3.7: the DSN of a mapping whose checksum failed, sent in an
+  // MP_FAIL (on our RST when other subflows remain; else on every segment
+  // until the peer shows it fell back too).
+  std::optional<uint64_t> mp_fail_dsn;
+  // The peer's MP_FAIL made us fall back: the next segment carries an
+  // infinite mapping (this subflow's next byte is this data-level byte).
+  std::optional<wire::DssMapping> infinite_mapping;
+  // The peer's MP_FAIL, echoed once after the infinite mapping (both do not
+  // fit beside timestamps in one segment).
+  std::optional<uint64_t> mp_fail_echo;
 
   void OnEstablished(Time now) override {
     conn->SubflowEstablished(*this, now);

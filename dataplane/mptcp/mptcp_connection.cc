@@ -212,11 +212,18 @@ bool MptcpConnection::HandleJoinSyn(
       wire::TcpRstReason::kMptcpSpecific;
   if (conn != nullptr) refusal = conn->AcceptJoin(syn, isn, now);
   if (!refusal) return true;
-  // RFC 8684 3.2: refused with a RST; MP_TCPRST says why (an unknown token
-  // is "MPTCP-specific", a full connection "lack of resources").
+  // An unknown token is "MPTCP-specific", a full connection "lack of
+  // resources".
+  RefuseJoin(syn, *refusal, output);
+  return false;
+}
+
+void MptcpConnection::RefuseJoin(const wire::Segment& syn,
+                                 wire::TcpRstReason reason,
+                                 tcp::TcpOutput* output) {
   wire::OptionWriter writer;
   writer.Add(wire::MptcpOption{
-      wire::MpTcpRst{.reason = static_cast<uint8_t>(*refusal)}});
+      wire::MpTcpRst{.reason = static_cast<uint8_t>(reason)}});
   auto layout = writer.Finish();
   tcp::TcpPacketSpec spec;
   spec.src = syn.ip.dst;
@@ -232,7 +239,6 @@ bool MptcpConnection::HandleJoinSyn(
       spec, 0, [](uint8_t*) {}, absl::MakeSpan(packet));
   if (built.ok())
     output->SendPacket(absl::MakeConstSpan(packet.data(), *built));
-  return false;
 }
 
 std::optional<wire::TcpRstReason> MptcpConnection::AcceptJoin(

@@ -251,6 +251,10 @@ class MptcpConnection {
       const std::function<MptcpConnection*(uint32_t token)>& lookup,
       tcp::TcpOutput* output);
 
+  // Answers an MP_JOIN SYN with RST + MP_TCPRST `reason` (RFC 8684 3.2).
+  static void RefuseJoin(const wire::Segment& syn, wire::TcpRstReason reason,
+                         tcp::TcpOutput* output);
+
   void OnTimer(Time now);
   Time next_deadline() const;
 
@@ -269,7 +273,21 @@ class MptcpConnection {
   uint64_t local_key() const { return local_key_; }
   uint64_t remote_key() const { return remote_key_; }
   uint32_t local_token() const { return local_token_; }
+  const MptcpConfig& config() const { return config_; }
   size_t subflow_count() const { return subflows_.size(); }
+  // Buffer bytes this connection has reserved: its data-level buffers and
+  // every subflow's (all are allocated up front).
+  size_t reserved_buffer_bytes() const {
+    return config_.send_buffer_bytes + config_.receive_buffer_bytes +
+           subflows_.size() * SubflowBufferBytes(config_);
+  }
+  static size_t SubflowBufferBytes(const MptcpConfig& config) {
+    return config.tcp.send_buffer_bytes + config.tcp.receive_buffer_bytes;
+  }
+  static size_t ConnectionBufferBytes(const MptcpConfig& config) {
+    return config.send_buffer_bytes + config.receive_buffer_bytes +
+           SubflowBufferBytes(config);
+  }
   // Subflows that can still carry data.
   size_t active_subflows() const;
   const tcp::TcpConnection& subflow(size_t i) const;

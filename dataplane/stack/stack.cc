@@ -4,6 +4,7 @@
 #include <array>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "dataplane/crypto/keys.h"
 #include "dataplane/tcp/packet_builder.h"
 #include "dataplane/wire/byte_io.h"
@@ -103,7 +104,19 @@ absl::StatusOr<mptcp::MptcpConnection*> Stack::Connect(
   }
   if (live_.size() >= config_.max_connections) {
     ++stats_.refused;
-    return absl::ResourceExhaustedError("connection limit reached");
+    return absl::ResourceExhaustedError(
+        absl::StrCat("connection limit reached (max_connections ",
+                     config_.max_connections, ")"));
+  }
+  if (!BufferBudgetAllows(
+          mptcp::MptcpConnection::ConnectionBufferBytes(config))) {
+    ++stats_.refused;
+    ++stats_.refused_for_memory;
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "buffer memory budget reached (max_buffer_bytes ",
+        config_.max_buffer_bytes, ", reserved ", reserved_buffer_bytes(),
+        ", a connection needs ",
+        mptcp::MptcpConnection::ConnectionBufferBytes(config), ")"));
   }
   const tcp::TcpEndpoints ends{local, EphemeralPort(local, remote, remote_port),
                                remote, remote_port};
@@ -134,6 +147,11 @@ bool Stack::AddSubflow(mptcp::MptcpConnection* connection,
                        const wire::IpAddress& remote, uint16_t remote_port,
                        Time now, const mptcp::JoinOptions& join) {
   if (!tuples_of_.contains(connection)) return false;
+  if (!BufferBudgetAllows(
+          mptcp::MptcpConnection::SubflowBufferBytes(connection->config()))) {
+    ++stats_.refused_for_memory;
+    return false;
+  }
   const tcp::TcpEndpoints ends{
       local,
       local_port != 0 ? local_port : EphemeralPort(local, remote, remote_port),
@@ -206,6 +224,16 @@ void Stack::OnSegment(const wire::Segment& s, Time now) {
   if (syn && FindJoin(s) != nullptr) {
     // MP_JOIN: the connection is found by token, whatever the address.
     mptcp::MptcpConnection* joined = nullptr;
+    auto owner = by_token_.find(FindJoin(s)->token);
+    if (owner != by_token_.end() &&
+        !BufferBudgetAllows(mptcp::MptcpConnection::SubflowBufferBytes(
+            owner->second->config()))) {
+      ++stats_.refused;
+      ++stats_.refused_for_memory;
+      mptcp::MptcpConnection::RefuseJoin(
+          s, wire::TcpRstReason::kLackOfResources, output_);
+      return;
+    }
     const bool ok = mptcp::MptcpConnection::HandleJoinSyn(
         s, Isn(ends, now), now,
         [&](uint32_t token) -> mptcp::MptcpConnection* {
@@ -228,7 +256,10 @@ void Stack::OnSegment(const wire::Segment& s, Time now) {
   auto listener = listeners_.find({s.ip.dst, s.tcp.dst_port});
   if (syn && listener != listeners_.end()) {
     Listener& l = listener->second;
-    mptcp::MptcpOwner* owner = live_.size() < config_.max_connections
+    const bool memory = BufferBudgetAllows(
+        mptcp::MptcpConnection::ConnectionBufferBytes(l.config));
+    if (!memory) ++stats_.refused_for_memory;
+    mptcp::MptcpOwner* owner = live_.size() < config_.max_connections && memory
                                    ? l.acceptor.owner_for(ends)
                                    : nullptr;
     if (owner == nullptr) {
@@ -293,6 +324,50 @@ void Stack::Sweep() {
     if (t != by_token_.end() && t->second == c) by_token_.erase(t);
     live_.erase(live_.begin() + static_cast<ptrdiff_t>(i));
   }
+  // Free what the owners released and is done.
+  if (released_.empty()) return;
+  for (size_t i = 0; i < connections_.size();) {
+    mptcp::MptcpConnection* c = connections_[i].get();
+    if (!released_.contains(c) ||
+        std::find(live_.begin(), live_.end(), c) != live_.end()) {
+      ++i;
+      continue;
+    }
+    released_.erase(c);
+    connections_[i] = std::move(connections_.back());
+    connections_.pop_back();
+  }
+}
+
+absl::Status Stack::Release(mptcp::MptcpConnection* connection) {
+  const bool ours =
+      std::any_of(connections_.begin(), connections_.end(),
+                  [&](const auto& c) { return c.get() == connection; });
+  if (!ours) {
+    return absl::FailedPreconditionError(
+        "Release: not a connection of this stack");
+  }
+  if (!connection->closed()) {
+    return absl::FailedPreconditionError(
+        "Release: the connection is not closed (Close or Abort it, and wait "
+        "for OnClosed)");
+  }
+  released_.insert(connection);
+  Sweep();
+  return absl::OkStatus();
+}
+
+size_t Stack::reserved_buffer_bytes() const {
+  size_t total = 0;
+  for (const mptcp::MptcpConnection* c : live_) {
+    total += c->reserved_buffer_bytes();
+  }
+  return total;
+}
+
+bool Stack::BufferBudgetAllows(size_t bytes) const {
+  return config_.max_buffer_bytes == 0 ||
+         reserved_buffer_bytes() + bytes <= config_.max_buffer_bytes;
 }
 
 void Stack::SendReset(const wire::Segment& s) {

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "dataplane/base/time.h"
@@ -44,6 +45,12 @@ namespace plait::stack {
 struct StackConfig {
   // Open (not yet closed) connections at most; more are refused.
   size_t max_connections = 4096;
+  // Buffer bytes all connections and subflows may reserve together (each
+  // reserves its buffers up front: MptcpConfig and TcpConfig buffer sizes).
+  // A connection, or a subflow, that would go beyond it is refused: a SYN
+  // gets an RST, an MP_JOIN an RST with MP_TCPRST "lack of resources",
+  // Connect an error. 0: no limit.
+  size_t max_buffer_bytes = size_t{1} << 30;
   // Seeds the ISN secret and the MPTCP keys: the same seed gives the same
   // packets (the simulator is deterministic).
   uint64_t seed = 1;
@@ -67,6 +74,9 @@ class Stack : private mptcp::SubflowOpener {
     // (MptcpStats::joins_refused on the server, subflow_resets).
     uint64_t joins_unknown_token = 0;
     uint64_t joins_refused = 0;
+    // Connections and subflows refused by max_buffer_bytes (also counted
+    // in `refused`).
+    uint64_t refused_for_memory = 0;
   };
   // Gives the owner for a connection a listener accepts; a null owner
   // refuses it. `on_created` gets the new connection before its SYN/ACK.
@@ -112,6 +122,18 @@ class Stack : private mptcp::SubflowOpener {
 
   bool TokenInUse(uint32_t token) const { return by_token_.contains(token); }
   size_t open_connections() const { return live_.size(); }
+  // Connection objects in memory: the open ones, and closed ones not yet
+  // released (or still finishing their subflows' closing handshakes).
+  size_t allocated_connections() const { return connections_.size(); }
+  // What the open connections have reserved (see max_buffer_bytes).
+  size_t reserved_buffer_bytes() const;
+
+  // The owner is done with a closed connection (after OnClosed: it makes no
+  // more callbacks): the stack frees it once its subflows have finished
+  // closing. Connections never released stay in memory until the stack is
+  // destroyed, so that a holder (the simulator's report) can still read
+  // them. FailedPrecondition if `connection` is not closed or not ours.
+  absl::Status Release(mptcp::MptcpConnection* connection);
   const Stats& stats() const { return stats_; }
 
  private:
@@ -123,6 +145,8 @@ class Stack : private mptcp::SubflowOpener {
 
   mptcp::MptcpConfig Prepare(const mptcp::MptcpConfig& config);
   // mptcp::SubflowOpener: the path managers' subflows.
+  // Whether `bytes` more buffer bytes fit in max_buffer_bytes.
+  bool BufferBudgetAllows(size_t bytes) const;
   bool OpenSubflow(mptcp::MptcpConnection* connection,
                    const pm::OpenSubflowAction& action, Time now) override;
   uint64_t NextKey();
@@ -143,6 +167,7 @@ class Stack : private mptcp::SubflowOpener {
   absl::flat_hash_map<Key, mptcp::MptcpConnection*> by_tuple_;
   absl::flat_hash_map<mptcp::MptcpConnection*, std::vector<Key>> tuples_of_;
   absl::flat_hash_map<uint32_t, mptcp::MptcpConnection*> by_token_;
+  absl::flat_hash_set<mptcp::MptcpConnection*> released_;
   absl::flat_hash_map<std::pair<wire::IpAddress, uint16_t>, Listener>
       listeners_;
   uint16_t next_port_ = 49152;

@@ -183,5 +183,87 @@ TEST(StackTest, ConnectionLimitRefuses) {
   EXPECT_EQ(pair.stack[1]->stats().refused, 1u);
 }
 
+// Every connection reserves its buffers up front; the budget refuses what
+// would go beyond it: a listener answers the SYN with an RST, Connect says
+// why, and the connections already open are untouched.
+TEST(StackTest, BufferBudgetRefusesConnectionsBeyondIt) {
+  mptcp::MptcpConfig config;
+  StackConfig limited;
+  limited.max_buffer_bytes =
+      mptcp::MptcpConnection::ConnectionBufferBytes(config) * 3 / 2;
+  Pair pair(limited);
+  Pair::App apps[3];
+  int accepted = 0;
+  pair.stack[1]->Listen(
+      Ip("10.0.0.2"), 80, config,
+      Stack::Acceptor{[&](const tcp::TcpEndpoints&) { return &apps[2]; },
+                      [&](mptcp::MptcpConnection*) { ++accepted; }});
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(pair.stack[0]
+                    ->Connect(config, Ip("10.0.0.1"), Ip("10.0.0.2"), 80,
+                              &apps[i], pair.now)
+                    .ok());
+  }
+  pair.Run();
+  EXPECT_EQ(accepted, 1);
+  EXPECT_EQ(pair.stack[1]->stats().refused_for_memory, 1u);
+  EXPECT_EQ(pair.stack[1]->reserved_buffer_bytes(),
+            mptcp::MptcpConnection::ConnectionBufferBytes(config));
+
+  // The client side: its own budget, with the error naming it.
+  Pair small(StackConfig{});
+  StackConfig tiny;
+  tiny.max_buffer_bytes = 1000;
+  Stack client(tiny, &small.out[0]);
+  auto refused = client.Connect(config, Ip("10.0.0.1"), Ip("10.0.0.2"), 80,
+                                &apps[0], small.now);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(refused.status().message().find("max_buffer_bytes 1000"),
+            std::string::npos)
+      << refused.status();
+}
+
+// A released connection is freed once its subflows finish closing; one
+// never released stays readable (the simulator reads its report).
+TEST(StackTest, ReleasedConnectionsAreFreed) {
+  Pair pair;
+  Pair::App client_app, server_app;
+  mptcp::MptcpConfig config;
+  mptcp::MptcpConnection* server = nullptr;
+  pair.stack[1]->Listen(
+      Ip("10.0.0.2"), 80, config,
+      Stack::Acceptor{[&](const tcp::TcpEndpoints&) { return &server_app; },
+                      [&](mptcp::MptcpConnection* c) {
+                        server = c;
+                        server_app.c = c;
+                      }});
+  auto client = pair.stack[0]->Connect(config, Ip("10.0.0.1"), Ip("10.0.0.2"),
+                                       80, &client_app, pair.now);
+  ASSERT_TRUE(client.ok());
+  client_app.c = *client;
+  pair.Run();
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(pair.stack[0]->Release(*client).code(),
+            absl::StatusCode::kFailedPrecondition);  // still open
+  (*client)->Close(pair.now);
+  server->Close(pair.now);
+  pair.Run();
+  // Through TIME-WAIT, which Run leaves alone (its timer is far off).
+  for (int i = 0; i < 10 && pair.stack[0]->open_connections() > 0; ++i) {
+    pair.now = std::max(pair.now, pair.stack[0]->next_deadline());
+    pair.stack[0]->OnTimer(pair.now);
+    pair.Run();
+  }
+  ASSERT_TRUE((*client)->closed());
+  ASSERT_TRUE(server->closed());
+  EXPECT_EQ(pair.stack[0]->open_connections(), 0u);
+  EXPECT_EQ(pair.stack[0]->allocated_connections(), 1u);
+  ASSERT_TRUE(pair.stack[0]->Release(*client).ok());
+  EXPECT_EQ(pair.stack[0]->allocated_connections(), 0u);
+  EXPECT_EQ(pair.stack[1]->allocated_connections(), 1u);  // not released
+  EXPECT_TRUE(server->closed());
+}
+
 }  // namespace
 }  // namespace plait::stack

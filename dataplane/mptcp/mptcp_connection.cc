@@ -1181,6 +1181,7 @@ void MptcpConnection::AfterEvent(Time now) {
       CloseConnection(MptcpCloseReason::kSubflowsLost, now);
     }
   }
+  FreeFailedJoins();
   --depth_;
 
   // Tell the application last; it may call back into us.
@@ -1199,6 +1200,23 @@ void MptcpConnection::AfterEvent(Time now) {
   if (closed_ && !closed_reported_) {
     closed_reported_ = true;
     owner_->OnClosed(now, close_reason_);
+  }
+}
+
+// A join that failed (wrong HMAC, refused) never carried data and never
+// will: once its reset is out, its buffers and 4-tuple are given back, or
+// an attacker who saw the token could pin a subflow's buffers per forged
+// join until the connection ends.
+void MptcpConnection::FreeFailedJoins() {
+  for (size_t i = 0; i < subflows_.size();) {
+    Subflow& sf = *subflows_[i];
+    if (!sf.join_failed || !sf.closed || sf.usable) {
+      ++i;
+      continue;
+    }
+    if (opener_ != nullptr) opener_->ForgetSubflow(this, sf.tcp->endpoints());
+    ++stats_.failed_joins_freed;
+    subflows_.erase(subflows_.begin() + static_cast<ptrdiff_t>(i));
   }
 }
 

@@ -143,6 +143,10 @@ class SubflowOpener {
   // action.local is not an address of this host.
   virtual bool OpenSubflow(MptcpConnection* connection,
                            const pm::OpenSubflowAction& action, Time now) = 0;
+  // The connection dropped a subflow whose join failed (a forged or broken
+  // MP_JOIN): its 4-tuple is no longer the connection's.
+  virtual void ForgetSubflow(MptcpConnection* connection,
+                             const tcp::TcpEndpoints& ends) {}
 };
 
 // How an MP_JOIN subflow is opened.
@@ -182,6 +186,7 @@ struct MptcpStats {
   uint64_t joins_refused = 0;
   uint64_t scheduler_switches = 0;
   uint64_t congestion_control_switches = 0;
+  uint64_t path_manager_switches = 0;  // SetPathManager calls that succeeded
   uint64_t add_addr_sent = 0;           // first transmissions
   uint64_t add_addr_retransmitted = 0;  // not echoed in time
   uint64_t add_addr_received = 0;       // valid, non-echo
@@ -194,6 +199,8 @@ struct MptcpStats {
   // Fell back to TCP after the handshake (options stripped on the way).
   uint64_t fallbacks_after_handshake = 0;
   uint64_t infinite_mappings_received = 0;
+  // Subflows whose join failed, dropped with their buffers once reset.
+  uint64_t failed_joins_freed = 0;
   uint64_t mp_fail_sent = 0;      // checksum failures answered with MP_FAIL
   uint64_t mp_fail_received = 0;  // on a segment that is not an RST
 };
@@ -238,6 +245,17 @@ class MptcpConnection {
   void OnLocalPathDown(const pm::LocalPath& path, Time now);
   void OnLocalPathUp(const pm::LocalPath& path, Time now);
   const pm::PathManager& path_manager() const { return *pm_; }
+  // Replaces the path manager with a new one of that name and config, which
+  // takes over the live connection (pm::PathManager::Adopt): the subflows,
+  // the remote addresses learnt and our announcements; it opens the subflows
+  // its policy wants that are missing, and keeps the others (it closes
+  // nothing on its own). The old manager's retry timers are dropped; ADD_ADDR
+  // retransmissions (kept here) go on. Later subflows and address ids use the
+  // new config. Before full establishment the new manager simply starts
+  // then. InvalidArgument naming the unknown name or the invalid field; the
+  // current manager stays then.
+  absl::Status SetPathManager(const std::string& name,
+                              const pm::PathManagerConfig& config, Time now);
 
   // A segment whose 4-tuple belongs to one of this connection's subflows.
   // Returns false if no subflow matches.
@@ -397,6 +415,7 @@ class MptcpConnection {
   Duration DataRetransmitTimeout() const;
   void ArmDataTimer(Time now);
   void DataTimerExpired(Time now);
+  void FreeFailedJoins();
   Time PathDeadline() const;
   // Adds a pending signal for `sf` to an outgoing pure ACK; true if it did.
   bool AddSignalOption(Subflow& sf, wire::OptionWriter& writer);
@@ -472,6 +491,9 @@ class MptcpConnection {
   std::deque<pm::Action> pm_actions_;
   std::deque<Signal> signals_;              // options waiting for a pure ACK
   std::vector<PendingAnnounce> announces_;  // ADD_ADDRs not echoed yet
+  // Every valid ADD_ADDR not removed since, accepted by the path manager or
+  // not: a manager switched in may accept what the old one had no room for.
+  std::vector<pm::RemoteAddress> learnt_addresses_;
 };
 
 }  // namespace plait::mptcp

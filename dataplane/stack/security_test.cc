@@ -302,6 +302,17 @@ TEST_F(SecurityTest, ThirdAckWithWrongHmacIsResetAndNeverCarriesData) {
   }
   EXPECT_EQ(server_.c->stats().joins_refused, before.joins_refused + kForged);
   EXPECT_EQ(server_.c->stats().subflow_resets, before.subflow_resets + kForged);
+  // Nothing of the forged joins is kept: no subflow, no buffers, and their
+  // 4-tuples belong to no connection any more.
+  EXPECT_EQ(server_.c->stats().failed_joins_freed,
+            before.failed_joins_freed + kForged);
+  EXPECT_EQ(server_.c->subflow_count(), 1u);
+  const uint64_t no_connection = stack_[1]->stats().no_connection;
+  SendFromAttacker(41000, 5001, 1, TcpHeader::kAck, wire::MpJoinAck{});
+  std::vector<wire::Segment> late = TakeInbox();
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_TRUE(late[0].tcp.has(TcpHeader::kRst));
+  EXPECT_EQ(stack_[1]->stats().no_connection, no_connection + 1);
 
   // The real client can still join.
   ASSERT_TRUE(stack_[0]->AddSubflow(client_.c, kClient2, kServer, 80, now_));

@@ -179,6 +179,17 @@ bool Stack::OpenSubflow(mptcp::MptcpConnection* connection,
                                        .pm_id = action.id});
 }
 
+void Stack::ForgetSubflow(mptcp::MptcpConnection* connection,
+                          const tcp::TcpEndpoints& ends) {
+  const Key key{ends.local, ends.local_port, ends.remote, ends.remote_port};
+  auto it = by_tuple_.find(key);
+  if (it != by_tuple_.end() && it->second == connection) by_tuple_.erase(it);
+  auto tuples = tuples_of_.find(connection);
+  if (tuples == tuples_of_.end()) return;
+  std::vector<Key>& keys = tuples->second;
+  keys.erase(std::remove(keys.begin(), keys.end(), key), keys.end());
+}
+
 void Stack::OnLocalPathDown(const pm::LocalPath& path, Time now) {
   const std::vector<mptcp::MptcpConnection*> live = live_;
   for (mptcp::MptcpConnection* c : live) c->OnLocalPathDown(path, now);

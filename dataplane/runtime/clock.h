@@ -16,6 +16,14 @@ class Clock {
   virtual Time Now() const = 0;
 };
 
+// `t + d` clamped to the timeline: kNever instead of overflowing when `d` is
+// huge (a "no deadline" Duration::max()), Time::min() likewise downwards.
+inline Time SaturatingAdd(Time t, Duration d) {
+  if (d > Duration::zero() && t > kNever - d) return kNever;
+  if (d < Duration::zero() && t < Time::min() - d) return Time::min();
+  return t + d;
+}
+
 }  // namespace plait::runtime
 
 #endif  // PLAIT_DATAPLANE_RUNTIME_CLOCK_H_

@@ -3,6 +3,8 @@
 #include <csignal>
 #include <utility>
 
+#include "dataplane/runtime/clock.h"
+
 namespace plait::runtime {
 
 // Shared with the `done`, timer and signal callbacks through weak_ptrs, so
@@ -54,9 +56,11 @@ struct Drain::State : std::enable_shared_from_this<State> {
     draining = true;
     began = loop->Now();
     std::weak_ptr<State> weak = weak_from_this();
-    deadline_timer = loop->RunAt(began + options.deadline, [weak] {
-      if (auto self = weak.lock()) self->Finish();
-    });
+    // Saturated: Duration::max() means no deadline, not one in the past.
+    deadline_timer =
+        loop->RunAt(SaturatingAdd(began, options.deadline), [weak] {
+          if (auto self = weak.lock()) self->Finish();
+        });
     if (options.on_begin) options.on_begin();
     if (finished) return;  // on_begin may have called Begin() again
     starting = true;

@@ -108,6 +108,24 @@ TEST_F(DrainTest, DeadlineReportsThePendingDrainers) {
   EXPECT_TRUE(LoopWasStopped());
 }
 
+// Duration::max() means "no deadline": began + deadline must not overflow
+// into a deadline in the past that finishes the drain at once.
+TEST_F(DrainTest, DurationMaxDeadlineNeverFires) {
+  clock_.Set(At(1000));
+  Drain drain(loop_.get(), Options(Duration::max()));
+  Drain::Done done;
+  drain.AddDrainer("a", [&](Drain::Done d) { done = d; });
+  drain.Begin();
+  clock_.Set(At(100000));
+  Step();
+  EXPECT_FALSE(drain.finished());
+  done();
+  EXPECT_TRUE(drain.finished());
+  EXPECT_TRUE(result_.completed);
+  EXPECT_EQ(result_.elapsed, Milliseconds(99000));
+  EXPECT_EQ(loop_->timer_count(), 0u);
+}
+
 TEST_F(DrainTest, NoDrainersOrAllSynchronousFinishesAtOnce) {
   {
     Drain drain(loop_.get(), Options(Seconds(5)));

@@ -56,8 +56,10 @@ const char* InterestName(Interest interest) {
 }
 
 // epoll_pwait2 (Linux 5.11) takes a timespec, so timers are not rounded up
-// to whole milliseconds; older kernels (or seccomp filters that do not know
-// it) answer ENOSYS and we fall back to epoll_wait for good.
+// to whole milliseconds; older kernels answer ENOSYS, and seccomp filters
+// that do not know it (container runtimes) answer ENOSYS or EPERM. Either on
+// a loop's first call means "unavailable": we fall back to epoll_wait for
+// good, in every loop of the process.
 std::atomic<bool> have_epoll_pwait2{true};
 
 }  // namespace
@@ -172,7 +174,8 @@ EventLoop::TimerId EventLoop::RunAt(Time deadline, Task task) {
 }
 
 EventLoop::TimerId EventLoop::RunAfter(Duration delay, Task task) {
-  return RunAt(clock_->Now() + delay, std::move(task));
+  // Saturated: a huge delay means "never", not a deadline in the past.
+  return RunAt(SaturatingAdd(clock_->Now(), delay), std::move(task));
 }
 
 EventLoop::TimerId EventLoop::CreateTimer(Task task) {
@@ -252,23 +255,32 @@ absl::Status EventLoop::HandleSignal(int signo, SignalCallback callback) {
         "EventLoop::HandleSignal: signal ", signo, " cannot be caught"));
   }
   // pthread_sigmask returns the error instead of setting errno.
-  if (int err = pthread_sigmask(SIG_BLOCK, &one, nullptr); err != 0) {
+  sigset_t previous;
+  if (int err = pthread_sigmask(SIG_BLOCK, &one, &previous); err != 0) {
     return ErrnoStatus(absl::StrCat("pthread_sigmask(SIG_BLOCK, ", signo, ")"),
                        err);
   }
+  // On failure the signal is not handled: leave the mask as it was, or the
+  // signal would stay blocked with nobody reading it.
+  auto fail = [&previous](absl::Status status) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    return status;
+  };
   sigset_t mask = signal_mask_;
   sigaddset(&mask, signo);
   const int fd = signalfd(signal_fd_.valid() ? signal_fd_.get() : -1, &mask,
                           SFD_NONBLOCK | SFD_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(absl::StrCat("signalfd(", signo, ")"), errno);
+  if (fd < 0) {
+    return fail(ErrnoStatus(absl::StrCat("signalfd(", signo, ")"), errno));
+  }
   if (!signal_fd_.valid()) {
     ScopedFd created(fd);
     struct epoll_event ev = {};
     ev.events = EPOLLIN;
     ev.data.u64 = kSignalToken;
     if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-      return ErrnoStatus(
-          absl::StrCat("epoll_ctl(EPOLL_CTL_ADD, signalfd ", fd, ")"), errno);
+      return fail(ErrnoStatus(
+          absl::StrCat("epoll_ctl(EPOLL_CTL_ADD, signalfd ", fd, ")"), errno));
     }
     signal_fd_ = std::move(created);
   }
@@ -305,6 +317,7 @@ absl::Status EventLoop::Wait(Duration timeout, int* ready) {
     }
     const int n = epoll_pwait2(epfd, events_.data(), max_events_, tsp, nullptr);
     if (n >= 0) {
+      epoll_pwait2_worked_ = true;
       *ready = n;
       return absl::OkStatus();
     }
@@ -312,7 +325,11 @@ absl::Status EventLoop::Wait(Duration timeout, int* ready) {
       *ready = 0;
       return absl::OkStatus();
     }
-    if (errno != ENOSYS) return ErrnoStatus("epoll_pwait2", errno);
+    // EPERM only counts before the call ever worked: a filter denies a
+    // syscall from the start, so a later EPERM is a real error.
+    const bool unavailable =
+        errno == ENOSYS || (errno == EPERM && !epoll_pwait2_worked_);
+    if (!unavailable) return ErrnoStatus("epoll_pwait2", errno);
     have_epoll_pwait2.store(false, std::memory_order_relaxed);
   }
   int timeout_ms = -1;

@@ -117,6 +117,8 @@ class EventLoop {
   // One-shot: runs `task` at `deadline` and is then forgotten (Cancel
   // returns false afterwards).
   TimerId RunAt(Time deadline, Task task);
+  // Now() + delay, saturated: a delay past the end of the timeline (e.g.
+  // Duration::max()) gives kNever, a timer that never runs.
   TimerId RunAfter(Duration delay, Task task);
   // A persistent, initially disarmed timer for a deadline that moves, as a
   // connection's next_deadline() does: Rearm() it after each step, with
@@ -148,15 +150,15 @@ class EventLoop {
   // thread, through a signalfd; replaces any earlier callback for `signo`.
   //
   // signalfd only sees signals that are blocked, so this blocks `signo` in
-  // the calling thread. The contract: call it from the main thread before
-  // starting any other thread, so that every thread inherits the blocked
-  // mask -- a thread that does not block `signo` would take it with the
-  // default action (terminate) instead. Standard signals do not queue: two
-  // SIGHUPs before the loop reads them arrive as one. The signals stay
-  // blocked after the loop is gone, because unblocking could deliver a
-  // pending SIGTERM with its default action. Only one loop per process
-  // should handle a given signal (whichever reads the signalfd first gets
-  // it).
+  // the calling thread (and, on failure, restores the previous mask). The
+  // contract: call it from the main thread before starting any other thread, so
+  // that every thread inherits the blocked mask -- a thread that does not block
+  // `signo` would take it with the default action (terminate) instead. Standard
+  // signals do not queue: two SIGHUPs before the loop reads them arrive as one.
+  // The signals stay blocked after the loop is gone, because unblocking could
+  // deliver a pending SIGTERM with its default action. Only one loop per
+  // process should handle a given signal (whichever reads the signalfd first
+  // gets it).
   absl::Status HandleSignal(int signo, SignalCallback callback);
 
   // --- Running --------------------------------------------------------------
@@ -225,6 +227,10 @@ class EventLoop {
   // True from the Post() that wrote the eventfd until the loop takes the
   // batch: later posts skip the write() syscall.
   bool wake_pending_ ABSL_GUARDED_BY(mu_) = false;
+
+  // epoll_pwait2 succeeded at least once in this loop: from then on EPERM is
+  // an error, not a seccomp filter that does not allow it.
+  bool epoll_pwait2_worked_ = false;
 
   std::atomic<bool> stop_requested_{false};
   std::atomic<std::thread::id> loop_thread_{};

@@ -1,7 +1,14 @@
 // Readiness callbacks on real pipes.
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -226,6 +233,44 @@ TEST(EventLoopIoTest, StopFromACallbackEndsRun) {
   // The stop request was consumed: Run can be entered again.
   EXPECT_TRUE(loop->Run().ok());
   EXPECT_EQ(calls, 2);
+}
+
+// Container runtimes' seccomp filters answer EPERM for syscalls they do not
+// know. The loop must fall back to epoll_wait as it does for ENOSYS. The
+// filter cannot be removed, so it is installed in a child process.
+TEST(EventLoopIoTest, FallsBackWhenSeccompDeniesEpollPwait2) {
+  constexpr int kNoSeccomp = 77;
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_epoll_pwait2, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K,
+                 SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog program = {sizeof(filter) / sizeof(filter[0]), filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
+      _exit(kNoSeccomp);
+    }
+    auto loop = EventLoop::Create();
+    if (!loop.ok()) _exit(2);
+    int runs = 0;
+    // Twice: the fallback lasts.
+    for (int i = 0; i < 2; ++i) {
+      (*loop)->RunAfter(Milliseconds(1), [&] { ++runs; });
+      if (!(*loop)->RunOnce(kPatience).ok()) _exit(3);
+    }
+    _exit(runs == 2 ? 0 : 4);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  if (WEXITSTATUS(status) == kNoSeccomp) GTEST_SKIP() << "no seccomp";
+  // 3: RunOnce failed (epoll_pwait2: Operation not permitted).
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace

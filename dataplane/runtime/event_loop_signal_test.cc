@@ -1,9 +1,13 @@
 // Signals through signalfd, raised while blocked. This binary blocks SIGTERM,
 // SIGINT and SIGHUP for good (as plaitd does), so it has no other tests.
+#include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -73,6 +77,34 @@ TEST(EventLoopSignalTest, UncatchableSignalsAreRefused) {
   absl::Status bad = loop->HandleSignal(1000, [](int) {});
   EXPECT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("sigaddset(1000)"), std::string::npos) << bad;
+}
+
+bool IsBlocked(int signo) {
+  sigset_t mask;
+  sigemptyset(&mask);
+  pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+  return sigismember(&mask, signo) == 1;
+}
+
+// HandleSignal blocks the signal before creating the signalfd; when that
+// fails the signal must not stay blocked with nobody reading it.
+TEST(EventLoopSignalTest, FailureRestoresTheSignalMask) {
+  auto loop = NewLoop();
+  ASSERT_FALSE(IsBlocked(SIGUSR1));
+  // Out of descriptors: signalfd fails with EMFILE.
+  rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 64;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> filler;
+  for (int fd; (fd = eventfd(0, EFD_CLOEXEC)) >= 0;) filler.push_back(fd);
+  absl::Status status = loop->HandleSignal(SIGUSR1, [](int) {});
+  for (int fd : filler) close(fd);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("signalfd"), std::string::npos) << status;
+  EXPECT_FALSE(IsBlocked(SIGUSR1));
 }
 
 TEST(EventLoopSignalTest, SigtermDrainsThenStops) {

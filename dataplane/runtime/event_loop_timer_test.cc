@@ -183,5 +183,28 @@ TEST(EventLoopTimerTest, TenThousandTimersOnTheRealClock) {
   EXPECT_EQ(loop->timer_count(), 0u);
 }
 
+TEST(EventLoopTimerTest, HugeDelaySaturatesToNever) {
+  ManualClock clock(At(1000));
+  auto loop = NewLoop(&clock);
+  int runs = 0;
+  const EventLoop::TimerId id =
+      loop->RunAfter(Duration::max(), [&] { ++runs; });
+  loop->RunAfter(Duration::max() - Milliseconds(1), [&] { ++runs; });
+  EXPECT_EQ(loop->NextTimerDeadline(), kNever);
+  clock.Set(At(2000));
+  Step(*loop);
+  EXPECT_EQ(runs, 0);  // an overflowed deadline would lie in the past
+  EXPECT_TRUE(loop->Cancel(id));
+}
+
+TEST(EventLoopTimerTest, SaturatingAdd) {
+  EXPECT_EQ(SaturatingAdd(At(5), Milliseconds(3)), At(8));
+  EXPECT_EQ(SaturatingAdd(At(5), -Milliseconds(3)), At(2));
+  EXPECT_EQ(SaturatingAdd(At(5), Duration::max()), kNever);
+  EXPECT_EQ(SaturatingAdd(kNever, Nanoseconds(1)), kNever);
+  EXPECT_EQ(SaturatingAdd(kNever - Nanoseconds(1), Nanoseconds(1)), kNever);
+  EXPECT_EQ(SaturatingAdd(At(-5), Duration::min()), Time::min());
+}
+
 }  // namespace
 }  // namespace plait::runtime

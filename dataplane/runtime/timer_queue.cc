@@ -1,6 +1,8 @@
 #include "dataplane/runtime/timer_queue.h"
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 namespace plait::runtime {
 
@@ -75,15 +77,31 @@ Time TimerQueue::NextDeadline() const {
 
 size_t TimerQueue::RunExpired(Time now,
                               absl::FunctionRef<void(Time)> before_each) {
-  const uint64_t batch_end = next_arm_seq_;
+  // Collect every timer due at the start of the run before running any, so
+  // that a callback re-arming its timer to a deadline that is already past
+  // (and earlier than another due timer's) cannot push the others back. The
+  // scratch vector is taken out of the member so that a (misbehaving)
+  // re-entrant call still works.
+  std::vector<Due> due;
+  due.swap(due_scratch_);
+  due.clear();
+  CollectDue(0, now, &due);
+  std::sort(due.begin(), due.end(), [](const Due& a, const Due& b) {
+    if (a.deadline != b.deadline) return a.deadline < b.deadline;
+    return a.arm_seq < b.arm_seq;
+  });
   size_t ran = 0;
-  while (!heap_.empty()) {
-    Timer* t = heap_.front();
-    if (t->deadline > now || t->arm_seq >= batch_end) break;
+  for (const Due& d : due) {
+    Timer* t = Find(d.id);
+    // Removed, disarmed or re-armed by an earlier callback of this run: a
+    // re-armed timer waits for the next call, even if already due again.
+    if (t == nullptr || t->heap_index == kNotInHeap ||
+        t->arm_seq != d.arm_seq) {
+      continue;
+    }
     HeapRemove(t);
-    const Time deadline = t->deadline;
     t->deadline = kNever;
-    before_each(deadline);
+    before_each(d.deadline);
     t->running = true;
     t->callback();
     t->running = false;
@@ -92,7 +110,17 @@ size_t TimerQueue::RunExpired(Time now,
       timers_.erase(t->id);
     }
   }
+  due.clear();
+  due_scratch_.swap(due);
   return ran;
+}
+
+void TimerQueue::CollectDue(size_t i, Time now, std::vector<Due>* due) const {
+  // A heap's children are never earlier than their parent: prune there.
+  if (i >= heap_.size() || heap_[i]->deadline > now) return;
+  due->push_back({heap_[i]->id, heap_[i]->deadline, heap_[i]->arm_seq});
+  CollectDue(2 * i + 1, now, due);
+  CollectDue(2 * i + 2, now, due);
 }
 
 bool TimerQueue::Before(const Timer* a, const Timer* b) {

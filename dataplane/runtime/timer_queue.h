@@ -56,12 +56,14 @@ class TimerQueue {
   size_t size() const { return timers_.size(); }
   size_t armed() const { return heap_.size(); }
 
-  // Runs the timers due at `now` (deadline <= now), earliest first. A timer
-  // armed while this runs (including one re-armed by its own callback) waits
-  // for the next call even if already due: a callback that keeps re-arming
-  // to "now" cannot starve the loop's I/O. `before_each` is called with the
-  // deadline just before each callback (the loop measures lag there).
-  // Returns the number of callbacks run.
+  // Runs the timers due at `now` (deadline <= now) when the call begins,
+  // earliest first. A timer armed while this runs (including one re-armed by
+  // its own callback) waits for the next call even if already due: a
+  // callback that keeps re-arming to "now" cannot starve the loop's I/O, and
+  // cannot hold back the other timers that were due either. One disarmed or
+  // removed by an earlier callback of the run does not run. `before_each` is
+  // called with the deadline just before each callback (the loop measures lag
+  // there). Returns the number of callbacks run.
   size_t RunExpired(Time now, absl::FunctionRef<void(Time)> before_each);
 
  private:
@@ -78,7 +80,16 @@ class TimerQueue {
     bool removed = false;  // Remove()d while running; freed afterwards
   };
 
+  // A timer due when RunExpired began, as it was armed then.
+  struct Due {
+    Id id;
+    Time deadline;
+    uint64_t arm_seq;
+  };
+
   Timer* Find(Id id) const;
+  // Appends the due timers of the subtree rooted at heap slot `i`.
+  void CollectDue(size_t i, Time now, std::vector<Due>* due) const;
   static bool Before(const Timer* a, const Timer* b);
   void HeapRemove(Timer* t);
   void SiftUp(size_t i);
@@ -91,6 +102,8 @@ class TimerQueue {
   // stable address while callbacks add timers and the map rehashes.
   absl::flat_hash_map<Id, std::unique_ptr<Timer>> timers_;
   std::vector<Timer*> heap_;
+  // RunExpired's list of due timers, kept to reuse its memory.
+  std::vector<Due> due_scratch_;
 };
 
 }  // namespace plait::runtime

@@ -108,6 +108,54 @@ TEST(TimerQueueTest, RearmFromOwnCallbackWaitsForTheNextBatch) {
   EXPECT_EQ(runs, 2);
 }
 
+// A callback re-arming its timer to a past deadline that is earlier than
+// another due timer's must not hold that timer back to the next call.
+TEST(TimerQueueTest, RearmToAPastDeadlineDoesNotDeferOtherDueTimers) {
+  TimerQueue q;
+  std::vector<int> order;
+  TimerQueue::Id eager = TimerQueue::kInvalidId;
+  eager = q.Add(
+      [&] {
+        order.push_back(1);
+        q.Arm(eager, At(2));  // past, and earlier than the other's 5
+      },
+      false);
+  q.Arm(eager, At(1));
+  q.Arm(q.Add([&] { order.push_back(2); }, true), At(5));
+  EXPECT_EQ(RunDue(q, At(10)), 2u);
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  EXPECT_EQ(q.DeadlineOf(eager), At(2));  // waits for the next call
+  EXPECT_EQ(RunDue(q, At(10)), 1u);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 1}));
+}
+
+// Due timers that an earlier callback of the same run disarms or moves do
+// not run in that run.
+TEST(TimerQueueTest, DueTimersChangedByAnEarlierCallbackAreSkipped) {
+  TimerQueue q;
+  std::vector<int> order;
+  TimerQueue::Id disarmed = TimerQueue::kInvalidId;
+  TimerQueue::Id moved = TimerQueue::kInvalidId;
+  q.Arm(q.Add(
+            [&] {
+              order.push_back(1);
+              q.Disarm(disarmed);
+              q.Arm(moved, At(50));
+            },
+            true),
+        At(1));
+  disarmed = q.Add([&] { order.push_back(2); }, false);
+  moved = q.Add([&] { order.push_back(3); }, false);
+  q.Arm(disarmed, At(2));
+  q.Arm(moved, At(3));
+  EXPECT_EQ(RunDue(q, At(10)), 1u);
+  EXPECT_EQ(order, std::vector<int>{1});
+  EXPECT_FALSE(q.IsArmed(disarmed));
+  EXPECT_EQ(q.DeadlineOf(moved), At(50));
+  EXPECT_EQ(RunDue(q, At(50)), 1u);
+  EXPECT_EQ(order, (std::vector<int>{1, 3}));
+}
+
 TEST(TimerQueueTest, RemoveFromOwnCallbackAndFromAnother) {
   TimerQueue q;
   std::vector<int> order;

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -42,6 +41,21 @@ bool IsPerDatagramError(int error) {
   }
 }
 
+// Sets a kernel socket buffer: the FORCE option first (it ignores the
+// rmem_max / wmem_max cap, but needs CAP_NET_ADMIN), else the plain one,
+// which the kernel silently caps. 0: leave the default.
+absl::Status SetKernelBuffer(int fd, int force_option, int option, int bytes,
+                             const char* what) {
+  if (bytes == 0) return absl::OkStatus();
+  if (setsockopt(fd, SOL_SOCKET, force_option, &bytes, sizeof(bytes)) == 0) {
+    return absl::OkStatus();
+  }
+  if (setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof(bytes)) == 0) {
+    return absl::OkStatus();
+  }
+  return Errno(what, errno);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<UdpPathSocket>> UdpPathSocket::Open(
@@ -49,52 +63,72 @@ absl::StatusOr<std::unique_ptr<UdpPathSocket>> UdpPathSocket::Open(
   if (options.batch == 0 || options.send_queue_datagrams == 0) {
     return absl::InvalidArgumentError("batch and send queue must be > 0");
   }
+  if (options.kernel_receive_buffer_bytes < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kernel_receive_buffer_bytes must be >= 0, got ",
+                     options.kernel_receive_buffer_bytes));
+  }
+  if (options.kernel_send_buffer_bytes < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kernel_send_buffer_bytes must be >= 0, got ",
+                     options.kernel_send_buffer_bytes));
+  }
   const bool v4 = local.address.is_v4();
-  const int fd = socket(v4 ? AF_INET : AF_INET6,
-                        SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
-  if (fd < 0) return Errno("socket", errno);
-  auto fail = [fd](const char* what) {
-    const int error = errno;
-    close(fd);
-    return Errno(what, error);
-  };
+  // Owned from here on: closed on every error return and on an exception
+  // (the constructor allocates) until the socket object holds it.
+  runtime::ScopedFd fd(socket(v4 ? AF_INET : AF_INET6,
+                              SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                              IPPROTO_UDP));
+  if (!fd.valid()) return Errno("socket", errno);
   const int one = 1;
   if (v4) {
     const int pmtu = IP_PMTUDISC_DO;
-    if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) < 0) {
-      return fail("setsockopt(IP_MTU_DISCOVER)");
+    if (setsockopt(fd.get(), IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) <
+        0) {
+      return Errno("setsockopt(IP_MTU_DISCOVER)", errno);
     }
   } else {
-    if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) {
-      return fail("setsockopt(IPV6_V6ONLY)");
+    if (setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) <
+        0) {
+      return Errno("setsockopt(IPV6_V6ONLY)", errno);
     }
-    if (setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &one, sizeof(one)) < 0) {
-      return fail("setsockopt(IPV6_DONTFRAG)");
+    if (setsockopt(fd.get(), IPPROTO_IPV6, IPV6_DONTFRAG, &one, sizeof(one)) <
+        0) {
+      return Errno("setsockopt(IPV6_DONTFRAG)", errno);
     }
+  }
+  if (absl::Status s = SetKernelBuffer(fd.get(), SO_RCVBUFFORCE, SO_RCVBUF,
+                                       options.kernel_receive_buffer_bytes,
+                                       "setsockopt(SO_RCVBUF)");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = SetKernelBuffer(fd.get(), SO_SNDBUFFORCE, SO_SNDBUF,
+                                       options.kernel_send_buffer_bytes,
+                                       "setsockopt(SO_SNDBUF)");
+      !s.ok()) {
+    return s;
   }
   sockaddr_storage address;
   const socklen_t length = ToSockaddr(local, &address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) < 0) {
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) < 0) {
     const int error = errno;
-    close(fd);
     return Errno(absl::StrCat("bind(", local.ToString(), ")").c_str(), error);
   }
   socklen_t bound_length = sizeof(address);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &bound_length) <
-      0) {
-    return fail("getsockname");
+  if (getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address),
+                  &bound_length) < 0) {
+    return Errno("getsockname", errno);
   }
   auto bound = FromSockaddr(address, bound_length);
-  if (!bound.ok()) {
-    close(fd);
-    return bound.status();
-  }
-  return std::unique_ptr<UdpPathSocket>(new UdpPathSocket(fd, *bound, options));
+  if (!bound.ok()) return bound.status();
+  return std::unique_ptr<UdpPathSocket>(
+      new UdpPathSocket(std::move(fd), *bound, options));
 }
 
-UdpPathSocket::UdpPathSocket(int fd, const UdpEndpoint& local,
+UdpPathSocket::UdpPathSocket(runtime::ScopedFd fd, const UdpEndpoint& local,
                              const Options& options)
-    : fd_(fd),
+    : fd_(std::move(fd)),
       local_(local),
       options_(options),
       queue_(options.send_queue_datagrams),
@@ -102,7 +136,7 @@ UdpPathSocket::UdpPathSocket(int fd, const UdpEndpoint& local,
       iovecs_(options.batch),
       addresses_(options.batch) {}
 
-UdpPathSocket::~UdpPathSocket() { close(fd_); }
+UdpPathSocket::~UdpPathSocket() = default;
 
 absl::StatusOr<size_t> UdpPathSocket::ReceiveBatch(
     absl::Span<ReceivedDatagram> datagrams) {
@@ -118,7 +152,7 @@ absl::StatusOr<size_t> UdpPathSocket::ReceiveBatch(
   }
   int got;
   do {
-    got = recvmmsg(fd_, headers_.data(), n, MSG_DONTWAIT, nullptr);
+    got = recvmmsg(fd_.get(), headers_.data(), n, MSG_DONTWAIT, nullptr);
   } while (got < 0 && errno == EINTR);
   if (got < 0) {
     // ECONNREFUSED: an ICMP error for an earlier send, not a receive error.
@@ -180,7 +214,7 @@ absl::StatusOr<UdpPathSocket::SendResult> UdpPathSocket::SendBatch() {
       headers_[i].msg_hdr.msg_iov = &iovecs_[i];
       headers_[i].msg_hdr.msg_iovlen = 1;
     }
-    const int sent = sendmmsg(fd_, headers_.data(), n, MSG_DONTWAIT);
+    const int sent = sendmmsg(fd_.get(), headers_.data(), n, MSG_DONTWAIT);
     if (sent > 0) {
       ++stats_.send_batches;
       stats_.sent += sent;

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "dataplane/io/udp/udp_endpoint.h"
+#include "dataplane/runtime/scoped_fd.h"
 
 namespace plait::io::udp {
 
@@ -38,6 +39,13 @@ class UdpPathSocket {
     size_t batch = 64;
     // Larger datagrams are refused by Enqueue (counted as too_big).
     size_t max_datagram_bytes = 65507;
+    // The kernel's socket buffers (SO_RCVBUF / SO_SNDBUF), in bytes; 0 keeps
+    // the system default (net.core.rmem_default, ~208 KiB: ~90 datagrams,
+    // and an overflowing receive buffer looks like path loss). Set with
+    // SO_RCVBUFFORCE / SO_SNDBUFFORCE when the process may (CAP_NET_ADMIN),
+    // else capped by the kernel at net.core.rmem_max / wmem_max.
+    int kernel_receive_buffer_bytes = 4 << 20;
+    int kernel_send_buffer_bytes = 4 << 20;
   };
   struct Stats {
     uint64_t received = 0;
@@ -60,7 +68,8 @@ class UdpPathSocket {
   // Binds a UDP socket to `local` (port 0: the kernel picks one, see
   // local()). IPv6 sockets are IPV6_V6ONLY. Don't-fragment is set so that a
   // datagram over the path MTU fails (EMSGSIZE, counted) instead of being
-  // fragmented. Errors name the syscall and errno.
+  // fragmented. Errors name the syscall and errno; a negative kernel buffer
+  // size is InvalidArgument.
   static absl::StatusOr<std::unique_ptr<UdpPathSocket>> Open(
       const UdpEndpoint& local, const Options& options);
   static absl::StatusOr<std::unique_ptr<UdpPathSocket>> Open(
@@ -71,7 +80,9 @@ class UdpPathSocket {
   UdpPathSocket(const UdpPathSocket&) = delete;
   UdpPathSocket& operator=(const UdpPathSocket&) = delete;
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
+  // Datagrams per recvmmsg / sendmmsg call (Options::batch).
+  size_t batch() const { return options_.batch; }
   const UdpEndpoint& local() const { return local_; }
 
   // Receives up to min(datagrams.size(), batch) datagrams without blocking;
@@ -98,10 +109,11 @@ class UdpPathSocket {
     socklen_t to_length = 0;
   };
 
-  UdpPathSocket(int fd, const UdpEndpoint& local, const Options& options);
+  UdpPathSocket(runtime::ScopedFd fd, const UdpEndpoint& local,
+                const Options& options);
   void PopFront(size_t n);
 
-  int fd_;
+  runtime::ScopedFd fd_;  // first: closed if a later member fails to build
   UdpEndpoint local_;
   Options options_;
   // Ring of send slots: head_ is the oldest, count_ in use.

@@ -1,9 +1,13 @@
 #include "dataplane/io/udp/udp_path_socket.h"
 
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -158,6 +162,61 @@ TEST(UdpPathSocketTest, ErrorsNameTheSyscallAndErrno) {
             std::string::npos)
       << s.status();
   EXPECT_NE(std::string(s.status().message()).find("errno"), std::string::npos);
+}
+
+// The lowest free descriptor number (the kernel always hands that out).
+int LowestFreeFd() {
+  const int fd = eventfd(0, EFD_CLOEXEC);
+  close(fd);
+  return fd;
+}
+
+TEST(UdpPathSocketTest, NothingLeaksWhenBuildingTheSocketThrows) {
+  UdpPathSocket::Options options;
+  // More slots than a vector can hold: the constructor throws.
+  options.send_queue_datagrams = std::numeric_limits<size_t>::max() / 2;
+  const int before = LowestFreeFd();
+  EXPECT_ANY_THROW(
+      UdpPathSocket::Open(Any("127.0.0.1"), options).IgnoreError());
+  EXPECT_EQ(LowestFreeFd(), before) << "the socket's descriptor leaked";
+}
+
+int SocketOption(int fd, int option) {
+  int value = 0;
+  socklen_t length = sizeof(value);
+  EXPECT_EQ(getsockopt(fd, SOL_SOCKET, option, &value, &length), 0);
+  return value;
+}
+
+// The kernel default (~208 KiB) overflows after ~90 datagrams: by default
+// the buffers are enlarged, as far as rmem_max / wmem_max allow (further
+// with CAP_NET_ADMIN).
+TEST(UdpPathSocketTest, KernelBuffersAreEnlarged) {
+  UdpPathSocket::Options kernel_default;
+  kernel_default.kernel_receive_buffer_bytes = 0;
+  kernel_default.kernel_send_buffer_bytes = 0;
+  auto plain = UdpPathSocket::Open(Any("127.0.0.1"), kernel_default);
+  auto enlarged = UdpPathSocket::Open(Any("127.0.0.1"));
+  ASSERT_TRUE(plain.ok() && enlarged.ok());
+  EXPECT_GT(SocketOption((*enlarged)->fd(), SO_RCVBUF),
+            SocketOption((*plain)->fd(), SO_RCVBUF));
+  EXPECT_GT(SocketOption((*enlarged)->fd(), SO_SNDBUF),
+            SocketOption((*plain)->fd(), SO_SNDBUF));
+  // A small explicit size is applied as given (the kernel doubles it).
+  UdpPathSocket::Options small;
+  small.kernel_receive_buffer_bytes = 64 << 10;
+  small.kernel_send_buffer_bytes = 32 << 10;
+  auto s = UdpPathSocket::Open(Any("127.0.0.1"), small);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(SocketOption((*s)->fd(), SO_RCVBUF), 128 << 10);
+  EXPECT_EQ(SocketOption((*s)->fd(), SO_SNDBUF), 64 << 10);
+  UdpPathSocket::Options negative;
+  negative.kernel_send_buffer_bytes = -1;
+  auto bad = UdpPathSocket::Open(Any("127.0.0.1"), negative);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("kernel_send_buffer"),
+            std::string::npos)
+      << bad.status();
 }
 
 }  // namespace

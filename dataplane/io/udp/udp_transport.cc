@@ -1,5 +1,6 @@
 #include "dataplane/io/udp/udp_transport.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,9 +12,21 @@ absl::StatusOr<std::unique_ptr<UdpTransport>> UdpTransport::Create(
   if (config.paths.empty()) {
     return absl::InvalidArgumentError("UDP transport: no path");
   }
-  if (config.receive_batch == 0 || config.receive_buffer_bytes <= kHeaderSize) {
-    return absl::InvalidArgumentError(
-        "UDP transport: receive_batch and receive_buffer_bytes too small");
+  // Bounded so that receive_batch * receive_buffer_bytes cannot overflow
+  // (and stays a sane allocation: at most ~64 MiB).
+  if (config.receive_batch == 0 ||
+      config.receive_batch > UdpTransportConfig::kMaxReceiveBatch) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "UDP transport: receive_batch must be 1..",
+        UdpTransportConfig::kMaxReceiveBatch, ", got ", config.receive_batch));
+  }
+  if (config.receive_buffer_bytes <= kHeaderSize ||
+      config.receive_buffer_bytes >
+          UdpTransportConfig::kMaxReceiveBufferBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "UDP transport: receive_buffer_bytes must be ", kHeaderSize + 1, "..",
+        UdpTransportConfig::kMaxReceiveBufferBytes, ", got ",
+        config.receive_buffer_bytes));
   }
   std::unique_ptr<UdpTransport> transport(
       new UdpTransport(config, std::move(handler)));
@@ -77,8 +90,10 @@ void UdpTransport::SendPacket(absl::Span<const uint8_t> ip_packet) {
   uint8_t header[kHeaderSize];
   WriteHeader(absl::MakeSpan(header));
   // A full queue first tries to make room: the core may send a burst larger
-  // than the queue between two flushes of the loop.
-  if (state.socket->full()) {
+  // than the queue between two flushes of the loop. Not while the socket is
+  // known to be blocked: every packet of the burst would make a sendmmsg
+  // that fails with EAGAIN. OnWritable (or the next Flush) resumes.
+  if (state.socket->full() && !state.blocked) {
     auto flushed = state.socket->SendBatch();
     if (flushed.ok()) state.blocked = flushed->would_block;
   }
@@ -97,7 +112,11 @@ absl::StatusOr<size_t> UdpTransport::OnReadable(size_t path,
     if (!got.ok()) return got.status();
     for (size_t i = 0; i < *got; ++i) Handle(path, received_[i]);
     total += *got;
-    if (*got < received_.size()) break;
+    // A short batch means the socket is drained. The socket's own batch may
+    // be smaller than ours: a full one of its size is not short.
+    if (*got < std::min(received_.size(), paths_[path].socket->batch())) {
+      break;
+    }
   }
   return total;
 }
@@ -137,21 +156,28 @@ std::optional<DropReason> UdpTransport::CheckPeer(const wire::IpAddress& inner,
   return std::nullopt;
 }
 
+absl::Status UdpTransport::FlushPath(PathState& path) {
+  if (path.socket->queued() == 0) {
+    path.blocked = false;
+    return absl::OkStatus();
+  }
+  auto result = path.socket->SendBatch();
+  if (!result.ok()) return result.status();
+  path.blocked = result->would_block;
+  return absl::OkStatus();
+}
+
 absl::Status UdpTransport::Flush() {
   absl::Status first;
-  for (PathState& path : paths_) {
-    if (path.socket->queued() == 0) {
-      path.blocked = false;
-      continue;
-    }
-    auto result = path.socket->SendBatch();
-    if (!result.ok()) {
-      first.Update(result.status());
-      continue;
-    }
-    path.blocked = result->would_block;
-  }
+  // A blocked path is tried too (one sendmmsg, which stops at EAGAIN): a
+  // loop that polls for writability and only calls Flush() resumes it here.
+  for (PathState& path : paths_) first.Update(FlushPath(path));
   return first;
+}
+
+absl::Status UdpTransport::OnWritable(size_t path) {
+  paths_[path].blocked = false;
+  return FlushPath(paths_[path]);
 }
 
 void UdpTransport::SetPeer(const wire::IpAddress& inner,

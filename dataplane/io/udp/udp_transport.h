@@ -53,6 +53,12 @@ enum class PeerLearning : uint8_t {
 };
 
 struct UdpTransportConfig {
+  // Limits of receive_batch and receive_buffer_bytes (Create refuses more,
+  // so their product cannot overflow): recvmmsg takes at most 1024
+  // (UIO_MAXIOV) messages a call, and no UDP payload reaches 65535 bytes.
+  static constexpr size_t kMaxReceiveBatch = 1024;
+  static constexpr size_t kMaxReceiveBufferBytes = 65535 + 64;
+
   struct Path {
     wire::IpAddress inner;  // the path address the stack uses
     UdpEndpoint bind;       // the real socket; usually {inner, kDefaultPort}
@@ -66,9 +72,11 @@ struct UdpTransportConfig {
   PeerLearning learning = PeerLearning::kOff;
   // Learnt entries at most: a flood of forged sources cannot grow the table.
   size_t max_learned_peers = 256;
-  // Datagrams per receive batch, and bytes per datagram buffer: bigger
-  // datagrams are dropped as truncated. 4096 fits any inner packet of a
-  // 1500-byte path; raise it for jumbo frames.
+  // Datagrams per receive batch (at most kMaxReceiveBatch), and bytes per
+  // datagram buffer (at most kMaxReceiveBufferBytes): bigger datagrams are
+  // dropped as truncated. 4096 fits any inner packet of a 1500-byte path;
+  // raise it for jumbo frames. A batch larger than socket.batch is received
+  // in several recvmmsg calls.
   size_t receive_batch = 32;
   size_t receive_buffer_bytes = 4096;
   UdpPathSocket::Options socket;
@@ -121,10 +129,16 @@ class UdpTransport : public tcp::TcpOutput {
   // Returns the datagrams received; errors are the socket's (recvmmsg).
   absl::StatusOr<size_t> OnReadable(size_t path, size_t max_batches = 16);
   // Sends every queued datagram it can; the first socket error, if any
-  // (every path is tried).
+  // (every path is tried, a blocked one with a single sendmmsg).
   absl::Status Flush();
-  // The last Flush of `path` stopped at EAGAIN: poll for writability.
+  // The last send of `path` stopped at EAGAIN: poll for writability. While
+  // it is, SendPacket only queues (or drops on a full queue) instead of
+  // retrying the socket for every packet.
   bool WantsWritable(size_t path) const { return paths_[path].blocked; }
+  // `path`'s socket polled writable: clears the blocked state and sends what
+  // is queued on that path (blocking again if the socket fills up). The
+  // socket's error, if any. Calling Flush() after the round works too.
+  absl::Status OnWritable(size_t path);
 
   // Adds or replaces a configured peer (also replacing a learnt one).
   void SetPeer(const wire::IpAddress& inner, const UdpEndpoint& outer);
@@ -146,6 +160,8 @@ class UdpTransport : public tcp::TcpOutput {
 
   UdpTransport(const UdpTransportConfig& config, PacketHandler handler);
   void Handle(size_t path, const ReceivedDatagram& datagram);
+  // Sends `path`'s queue, updating `blocked`; the socket's error, if any.
+  absl::Status FlushPath(PathState& path);
   // Checks the inner source against the table, learning it if allowed.
   std::optional<DropReason> CheckPeer(const wire::IpAddress& inner,
                                       const UdpEndpoint& from);

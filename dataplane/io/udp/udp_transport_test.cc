@@ -1,9 +1,17 @@
 #include "dataplane/io/udp/udp_transport.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "dataplane/io/udp/encapsulation.h"
@@ -221,6 +229,142 @@ TEST(UdpTransportTest, RefusesBadConfigurations) {
   UdpTransportConfig mixed;
   mixed.paths = {{Ip("fd00::1"), {Ip("127.0.0.1"), 0}}};
   EXPECT_FALSE(UdpTransport::Create(mixed, handler).ok());
+}
+
+TEST(UdpTransportTest, RefusesOversizedReceiveMemoryNamingTheField) {
+  auto handler = [](absl::Span<const uint8_t>) {};
+  UdpTransportConfig config;
+  config.paths = {{Ip("127.0.0.1"), {Ip("127.0.0.1"), 0}}};
+  auto refused = [&](const char* field) {
+    auto t = UdpTransport::Create(config, handler);
+    if (t.ok()) return ::testing::AssertionFailure() << "accepted";
+    if (t.status().code() != absl::StatusCode::kInvalidArgument ||
+        t.status().message().find(field) == std::string::npos) {
+      return ::testing::AssertionFailure() << t.status();
+    }
+    return ::testing::AssertionSuccess();
+  };
+  // 2^62 * 4096 wraps around to 1024 bytes of buffers.
+  config.receive_batch = size_t{1} << 62;
+  EXPECT_TRUE(refused("receive_batch"));
+  config.receive_batch = UdpTransportConfig::kMaxReceiveBatch + 1;
+  EXPECT_TRUE(refused("receive_batch"));
+  config.receive_batch = 0;
+  EXPECT_TRUE(refused("receive_batch"));
+  config.receive_batch = 32;
+  config.receive_buffer_bytes = UdpTransportConfig::kMaxReceiveBufferBytes + 1;
+  EXPECT_TRUE(refused("receive_buffer_bytes"));
+  config.receive_buffer_bytes = kHeaderSize;
+  EXPECT_TRUE(refused("receive_buffer_bytes"));
+  // The limits themselves are fine.
+  config.receive_batch = UdpTransportConfig::kMaxReceiveBatch;
+  config.receive_buffer_bytes = UdpTransportConfig::kMaxReceiveBufferBytes;
+  EXPECT_TRUE(UdpTransport::Create(config, handler).ok());
+}
+
+// receive_batch 32 over sockets that take 8 per recvmmsg: a full batch of 8
+// is not the end of what waits.
+TEST(UdpTransportTest, OnReadableDrainsWhenTheSocketBatchIsSmaller) {
+  UdpTransportConfig config;
+  config.paths = {{Ip("127.0.0.2"), {Ip("127.0.0.1"), 0}}};
+  config.socket.batch = 8;
+  size_t delivered = 0;
+  auto b = UdpTransport::Create(
+      config, [&](absl::Span<const uint8_t>) { ++delivered; });
+  ASSERT_TRUE(b.ok()) << b.status();
+  Node a("127.0.0.1", "127.0.0.1");
+  a.transport->SetPeer(Ip("127.0.0.2"), (*b)->socket(0).local());
+  (*b)->SetPeer(Ip("127.0.0.1"), a.outer());
+  const uint8_t data[] = {1, 2, 3};
+  for (int i = 0; i < 20; ++i) {
+    a.transport->SendPacket(
+        InnerPacket(Ip("127.0.0.1"), Ip("127.0.0.2"), data));
+  }
+  ASSERT_TRUE(a.transport->Flush().ok());
+  pollfd p{(*b)->fd(0), POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 2000), 1);
+  // Loopback delivers while sending; a moment more to be sure all are in.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto got = (*b)->OnReadable(0);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, 20u);
+  EXPECT_EQ(delivered, 20u);
+}
+
+// Reads whatever `fd` has, without blocking.
+void Discard(int fd) {
+  char buffer[65536];
+  while (recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT) > 0) {
+  }
+}
+
+// Once a path's socket reported EAGAIN, a burst of packets must not make one
+// failing sendmmsg each; the queue is sent when the socket is writable.
+TEST(UdpTransportTest, BlockedPathWaitsForWritabilityInsteadOfRetrying) {
+  UdpTransportConfig config;
+  config.paths = {{Ip("127.0.0.1"), {Ip("127.0.0.1"), 0}}};
+  config.socket.send_queue_datagrams = 4;
+  auto t = UdpTransport::Create(config, [](absl::Span<const uint8_t>) {});
+  ASSERT_TRUE(t.ok()) << t.status();
+  UdpTransport& transport = **t;
+  // UDP over loopback never blocks, so the path socket's descriptor is
+  // replaced by a TCP connection whose reader does not read (TCP ignores the
+  // destination addresses of sendmmsg): its send buffer fills up.
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  const int small = 4096;
+  ASSERT_EQ(setsockopt(listener, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)),
+            0);
+  sockaddr_in address = {};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), length), 0);
+  ASSERT_EQ(listen(listener, 1), 0);
+  ASSERT_EQ(
+      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(client, 0);
+  const int send_buffer = 65536;
+  ASSERT_EQ(setsockopt(client, SOL_SOCKET, SO_SNDBUF, &send_buffer,
+                       sizeof(send_buffer)),
+            0);
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&address), length), 0);
+  const int reader = accept(listener, nullptr, nullptr);
+  ASSERT_GE(reader, 0);
+  close(listener);
+  ASSERT_EQ(fcntl(client, F_SETFL, O_NONBLOCK), 0);
+  ASSERT_EQ(dup2(client, transport.fd(0)), transport.fd(0));
+  close(client);
+
+  transport.SetPeer(Ip("127.0.0.2"), {Ip("127.0.0.1"), 9});
+  const auto packet = InnerPacket(Ip("127.0.0.1"), Ip("127.0.0.2"),
+                                  std::vector<uint8_t>(1000, 7));
+  for (int i = 0; i < 100000 && !transport.WantsWritable(0); ++i) {
+    transport.SendPacket(packet);
+    ASSERT_TRUE(transport.Flush().ok());
+  }
+  ASSERT_TRUE(transport.WantsWritable(0));
+  const uint64_t eagain = transport.socket(0).stats().would_block;
+  const uint64_t drops = transport.stats().send_queue_drops;
+  for (int i = 0; i < 50; ++i) transport.SendPacket(packet);
+  EXPECT_TRUE(transport.socket(0).full());
+  EXPECT_EQ(transport.socket(0).stats().would_block, eagain)
+      << "a sendmmsg per packet while blocked";
+  EXPECT_GE(transport.stats().send_queue_drops, drops + 46);
+  EXPECT_TRUE(transport.WantsWritable(0));
+
+  // The reader catches up; the loop sees the socket writable.
+  for (int i = 0; i < 200 && transport.WantsWritable(0); ++i) {
+    Discard(reader);
+    pollfd p{transport.fd(0), POLLOUT, 0};
+    if (poll(&p, 1, 10) == 1) {
+      ASSERT_TRUE(transport.OnWritable(0).ok());
+    }
+  }
+  EXPECT_FALSE(transport.WantsWritable(0));
+  EXPECT_EQ(transport.socket(0).queued(), 0u);
+  close(reader);
 }
 
 }  // namespace

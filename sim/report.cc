@@ -88,6 +88,8 @@ std::string ScenarioReport::ToJson() const {
       m["scheduler_switches"] = f.scheduler_switches;
       m["congestion_control"] = f.congestion_control;
       m["congestion_control_switches"] = f.congestion_control_switches;
+      m["path_manager"] = f.path_manager;
+      m["path_manager_switches"] = f.path_manager_switches;
       m["longest_stall_s"] = Num(f.longest_stall_s);
       m["longest_stall_end_s"] = Num(f.longest_stall_end_s);
       m["subflows"] = std::move(subflows);

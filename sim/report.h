@@ -74,6 +74,8 @@ struct FlowReport {
   uint64_t scheduler_switches = 0;
   std::string congestion_control;  // the client's, at the end
   uint64_t congestion_control_switches = 0;
+  std::string path_manager;  // at the end of the run
+  uint64_t path_manager_switches = 0;
   // The longest time the receiver got no new bytes, and when it ended
   // (seconds from the flow's start).
   double longest_stall_s = 0;

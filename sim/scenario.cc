@@ -392,6 +392,20 @@ absl::Status Checker::CheckFlow(int i) {
         std::find(pms.begin(), pms.end(), m.path_manager()) == pms.end()) {
       return bad("path_manager", one_of(m.path_manager(), pms));
     }
+    for (int k = 0; k < m.path_manager_switches_size(); ++k) {
+      const v1::PathManagerSwitch& sw = m.path_manager_switches(k);
+      const auto bad_switch = [&](const char* field, const std::string& what) {
+        return Error({{"flows", i},
+                      {"mptcp", -1},
+                      {"path_manager_switches", k},
+                      {field, -1}},
+                     what);
+      };
+      if (std::find(pms.begin(), pms.end(), sw.path_manager()) == pms.end()) {
+        return bad_switch("path_manager", one_of(sw.path_manager(), pms));
+      }
+      if (!(sw.at_s() >= 0)) return bad_switch("at_s", "must be at least 0");
+    }
     for (int b = 0; b < m.backup_addresses_size(); ++b) {
       auto parsed = wire::IpAddress::Parse(m.backup_addresses(b));
       const auto& own = addresses_[flow.client()];
@@ -423,7 +437,8 @@ absl::Status Checker::CheckFlow(int i) {
          m.announce_addresses_size() > 0 || !m.path_manager().empty() ||
          m.checksums() || m.backup_addresses_size() > 0 ||
          m.scheduler_switches_size() > 0 ||
-         m.congestion_control_switches_size() > 0)) {
+         m.congestion_control_switches_size() > 0 ||
+         m.path_manager_switches_size() > 0)) {
       return bad("enabled", "is false but other mptcp fields are set");
     }
   }

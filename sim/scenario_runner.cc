@@ -431,19 +431,24 @@ absl::Status Run::StartFlows() {
       client_mc.path_manager_config.limits = {
           .max_subflows = pm::kMaxLimit,
           .max_add_addr_accepted = pm::kMaxLimit};
+      // With the endpoints, also for the managers switched in later.
+      pm::PathManagerConfig with_endpoints = client_mc.path_manager_config;
+      uint8_t endpoint_id = 1;
+      for (const wire::IpAddress& a : client_host.addresses()) {
+        if (a == client_address) continue;
+        const bool backup =
+            std::find_if(m.backup_addresses().begin(),
+                         m.backup_addresses().end(),
+                         [&](const std::string& text) {
+                           return *wire::IpAddress::Parse(text) == a;
+                         }) != m.backup_addresses().end();
+        with_endpoints.endpoints.push_back(pm::Endpoint{.id = endpoint_id++,
+                                                        .address = a,
+                                                        .subflow = true,
+                                                        .backup = backup});
+      }
       if (m.path_manager() != "none") {
-        uint8_t id = 1;
-        for (const wire::IpAddress& a : client_host.addresses()) {
-          if (a == client_address) continue;
-          const bool backup =
-              std::find_if(m.backup_addresses().begin(),
-                           m.backup_addresses().end(),
-                           [&](const std::string& text) {
-                             return *wire::IpAddress::Parse(text) == a;
-                           }) != m.backup_addresses().end();
-          client_mc.path_manager_config.endpoints.push_back(pm::Endpoint{
-              .id = id++, .address = a, .subflow = true, .backup = backup});
-        }
+        client_mc.path_manager_config = with_endpoints;
       }
       sim_.Schedule(start,
                     [this, f, client_mc, client_address, server_address, port] {
@@ -462,6 +467,18 @@ absl::Status Run::StartFlows() {
           // The name was checked by ParseScenario; the report counts the
           // switches that took effect.
           f->mptcp_client->SetScheduler(name, sim_.now()).IgnoreError();
+          f->client_host->PokeStack();
+        });
+      }
+      for (const v1::PathManagerSwitch& sw : m.path_manager_switches()) {
+        const std::string name =
+            sw.path_manager() == "none" ? "explicit" : sw.path_manager();
+        sim_.Schedule(At(sw.at_s()), [this, f, name, with_endpoints] {
+          if (f->mptcp_client == nullptr) return;
+          // The name was checked by ParseScenario; the report counts the
+          // switches that took effect.
+          f->mptcp_client->SetPathManager(name, with_endpoints, sim_.now())
+              .IgnoreError();
           f->client_host->PokeStack();
         });
       }
@@ -609,6 +626,8 @@ RunResult Run::Report() {
         r.scheduler_switches = c.scheduler_switches();
         r.congestion_control = c.congestion_control_name();
         r.congestion_control_switches = c.congestion_control_switches();
+        r.path_manager = c.path_manager().name();
+        r.path_manager_switches = c.stats().path_manager_switches;
         r.longest_stall_s = ToSeconds(f.receiver->longest_stall);
         if (f.receiver->longest_stall_end) {
           r.longest_stall_end_s =

@@ -102,6 +102,12 @@ INSTANTIATE_TEST_SUITE_P(
                "s.textproto:9: flows[0].mptcp.congestion_control_switches[0]."
                "at_s: must be at least 0"},
         Broken{"server: \"b\" bytes",
+               "server: \"b\" mptcp { enabled: true "
+               "path_manager_switches { at_s: 1 path_manager: \"mesh\" } } "
+               "bytes",
+               "s.textproto:9: flows[0].mptcp.path_manager_switches[0]."
+               "path_manager: \"mesh\" is not one of: fullmesh, none"},
+        Broken{"server: \"b\" bytes",
                "server: \"b\" mptcp { congestion_control_switches { at_s: 1 "
                "congestion_control: \"reno\" } } bytes",
                "s.textproto:9: flows[0].mptcp.enabled: is false but other "

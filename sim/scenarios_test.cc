@@ -259,6 +259,39 @@ TEST(ScenariosTest, MptcpRecreatesASubflowWhenItsPathReturns) {
   EXPECT_GT(f.bytes_reinjected, 0u);
 }
 
+// mptcp_aggregation with the initial subflow only ("none") until 10 s, when
+// the client switches to fullmesh: the subflow on path2 is opened then,
+// carries its share, and the stream arrives whole.
+TEST(ScenariosTest, MptcpPathManagerSwitchOpensTheMissingSubflow) {
+  const std::string path = "sim/scenarios/mptcp_aggregation.textproto";
+  std::ifstream in(path);
+  ASSERT_TRUE(in.good()) << path;
+  std::stringstream text;
+  text << in.rdbuf();
+  auto scenario = ParseScenario(text.str(), path);
+  ASSERT_TRUE(scenario.ok()) << scenario.status();
+  v1::Mptcp* m = scenario->mutable_flows(0)->mutable_mptcp();
+  m->set_path_manager("none");
+  v1::PathManagerSwitch* sw = m->add_path_manager_switches();
+  sw->set_at_s(10);
+  sw->set_path_manager("fullmesh");
+  auto result = RunScenario(*scenario, RunOptions{});
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->report.flows.size(), 1u);
+  const FlowReport& f = result->report.flows[0];
+  ExpectCleanEnd(f);
+  EXPECT_EQ(f.path_manager_switches, 1u);
+  EXPECT_EQ(f.path_manager, "fullmesh");
+  ASSERT_EQ(f.subflows.size(), 2u);
+  EXPECT_EQ(f.subflows[1].local.rfind("10.0.2.1:", 0), 0u)
+      << f.subflows[1].local;
+  // About 20 s at 50 Mbit/s on path2 (125 MB): well over a third of that.
+  EXPECT_GT(SubflowBytes(f, 1), 40'000'000u);
+  // 10 s on one path, then on two: more than one path, less than two give.
+  EXPECT_GT(f.goodput_mbps, 55.0);
+  EXPECT_LT(f.goodput_mbps, 90.0);
+}
+
 // The regular path (the initial subflow's) fails for good: the backup
 // subflow carries everything the regular one did not deliver.
 TEST(ScenariosTest, MptcpBackupTakesOverWhenTheRegularPathFails) {

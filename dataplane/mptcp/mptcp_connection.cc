@@ -776,7 +776,12 @@ void MptcpConnection::ProcessDss(Subflow& sf, const wire::Dss& dss, Time now) {
     ++stats_.infinite_mappings_received;
     return;
   }
-  if (dss.data_fin) NoteDataFin(dsn + m.data_level_length - 1);
+  if (dss.data_fin) {
+    NoteDataFin(dsn + m.data_level_length - 1);
+    // RFC 8684 3.3.3: DATA_ACK it at once. A DATA_FIN may come on a pure
+    // ACK (Linux sends it so), which the subflow would not acknowledge.
+    sf.ack_now = true;
+  }
   const uint64_t data_length = m.data_level_length - (dss.data_fin ? 1 : 0);
   if (m.subflow_seq == 0 || data_length == 0) return;
   AddRxMapping(sf, m.subflow_seq - 1, dsn, data_length, m.data_level_length,

@@ -186,7 +186,7 @@ struct MptcpStats {
   uint64_t joins_refused = 0;
   uint64_t scheduler_switches = 0;
   uint64_t congestion_control_switches = 0;
-  uint64_t path_manager_switches = 0;  // SetPathManager calls that succeeded
+  uint64_t path_manager_switches = 0;   // SetPathManager that succeeded
   uint64_t add_addr_sent = 0;           // first transmissions
   uint64_t add_addr_retransmitted = 0;  // not echoed in time
   uint64_t add_addr_received = 0;       // valid, non-echo

@@ -8,13 +8,18 @@
 // happen: the connection fully established, joins completed or failed,
 // subflows closed, ADD_ADDR and REMOVE_ADDR received, local paths down or up.
 #include <algorithm>
+#include <memory>
+#include <string>
 #include <utility>
 #include <variant>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "dataplane/crypto/hmac.h"
 #include "dataplane/mptcp/mptcp_connection.h"
 #include "dataplane/mptcp/mptcp_subflow.h"
+#include "dataplane/pm/registry.h"
 #include "dataplane/wire/option_writer.h"
 
 namespace plait::mptcp {
@@ -252,14 +257,23 @@ void MptcpConnection::OnAddAddr(Subflow& sf, const wire::AddAddr& add,
   echo.echo = true;
   echo.truncated_hmac.reset();
   signals_.push_back(Signal{wire::MptcpOption{echo}, std::nullopt});
+  const pm::RemoteAddress address{
+      .id = add.address_id, .address = add.address, .port = add.port};
+  std::erase_if(learnt_addresses_, [&](const pm::RemoteAddress& known) {
+    return known.id == address.id;
+  });
+  learnt_addresses_.push_back(address);
   StartPathManager(now);
-  Apply(pm_->OnAddAddr(now, pm::RemoteAddress{.id = add.address_id,
-                                              .address = add.address,
-                                              .port = add.port}));
+  Apply(pm_->OnAddAddr(now, address));
 }
 
 void MptcpConnection::OnRemoveAddr(const wire::RemoveAddr& remove, Time now) {
   ++stats_.remove_addr_received;
+  for (uint8_t id : remove.id_span()) {
+    std::erase_if(learnt_addresses_, [id](const pm::RemoteAddress& known) {
+      return known.id == id;
+    });
+  }
   StartPathManager(now);
   Apply(pm_->OnRemoveAddr(now, remove.id_span()));
 }
@@ -340,6 +354,47 @@ absl::Status MptcpConnection::SetSubflowBackup(pm::SubflowId id, bool backup,
   absl::Status status = Apply(pm_->SetBackup(now, id, backup));
   AfterEvent(now);
   return status;
+}
+
+// Subflows the new policy would not have opened (an ndiffports subflow under
+// fullmesh, a mesh subflow under explicit) are kept, not closed: a policy
+// switch is a change of what to do from now on, and closing working
+// subflows carrying data would surprise whoever switched. They stay until
+// they end on their own or are closed on request, and are not re-created.
+absl::Status MptcpConnection::SetPathManager(
+    const std::string& name, const pm::PathManagerConfig& config, Time now) {
+  absl::StatusOr<std::unique_ptr<pm::PathManager>> next =
+      pm::CreatePathManager(name, config);
+  if (!next.ok()) return next.status();
+  ++depth_;
+  // Actions the old manager queued are its decisions and it tracks their
+  // subflows: carry them out now so that the state handed over is whole
+  // (an open executed later would carry an id the new manager never gave).
+  if (!closed_) RunPathManager(now);
+  pm::PathManagerState state = pm_->ExportState();
+  // The connection is the truth about which subflows live and on which
+  // ports (the manager has 0 where the connection picked one).
+  std::erase_if(state.subflows, [&](pm::SubflowInfo& info) {
+    const Subflow* sf = FindByPmId(info.id);
+    if (sf == nullptr || sf->join_failed) return true;
+    info.local_port = sf->tcp->endpoints().local_port;
+    return false;
+  });
+  // After the old manager's accepted ones, which Adopt takes first: those
+  // it had no room for, which the new limits may allow.
+  state.remote_addresses.insert(state.remote_addresses.end(),
+                                learnt_addresses_.begin(),
+                                learnt_addresses_.end());
+  pm_ = std::move(*next);
+  config_.path_manager = name;
+  config_.path_manager_config = config;
+  ++stats_.path_manager_switches;
+  // ADD_ADDR retransmissions (announces_) and queued signals stay: they are
+  // the connection's, and the peer must still hear and echo them.
+  Apply(pm_->Adopt(now, state));
+  --depth_;
+  AfterEvent(now);
+  return absl::OkStatus();
 }
 
 void MptcpConnection::OnLocalPathDown(const pm::LocalPath& path, Time now) {

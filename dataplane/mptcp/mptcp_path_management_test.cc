@@ -2,6 +2,7 @@
 // ADD_ADDR (HMAC, echo, retransmission), REMOVE_ADDR, MP_PRIO, limits, and
 // subflows closed and re-created as local paths go down and up.
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "dataplane/mptcp/mptcp_connection.h"
@@ -10,6 +11,7 @@
 #include "dataplane/wire/mptcp_option.h"
 #include "dataplane/wire/segment.h"
 #include "dataplane/wire/tcp_header.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace plait::mptcp {
@@ -331,6 +333,238 @@ TEST(MptcpPathManagementTest, SubflowIsRecreatedWhenItsPathReturns) {
   EXPECT_GT(loop.client->subflow(2).stats().bytes_sent, 100000u);
   EXPECT_GT(loop.client->stats().bytes_reinjected, 0u);
   EXPECT_EQ(loop.client->path_manager().stats().subflows_recreated, 1u);
+}
+
+// ---------------------------------------------------------------------------
+// Switching the path manager on a live connection.
+
+// The client's two addresses as fullmesh subflow endpoints (the initial one
+// too, so that it also reaches the server's second address): with the
+// server's two addresses, a 2 x 2 mesh.
+pm::PathManagerConfig MeshConfig() {
+  const auto paths = TwoPaths();
+  pm::PathManagerConfig config;
+  config.endpoints = {pm::Endpoint{.id = 1,
+                                   .address = paths[1].client,
+                                   .subflow = true,
+                                   .fullmesh = true},
+                      pm::Endpoint{.id = 2,
+                                   .address = paths[0].client,
+                                   .subflow = true,
+                                   .fullmesh = true}};
+  config.limits = {.max_subflows = 3, .max_add_addr_accepted = 2};
+  return config;
+}
+
+// "10.0.1.1->10.1.2.2" for each established subflow.
+std::vector<std::string> EstablishedPairs(const MptcpConnection& c) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < c.subflow_count(); ++i) {
+    if (c.subflow(i).state() != tcp::TcpState::kEstablished) continue;
+    out.push_back(c.subflow(i).endpoints().local.ToString() + "->" +
+                  c.subflow(i).endpoints().remote.ToString());
+  }
+  return out;
+}
+
+// A client under "explicit" that knows the server's second address and has
+// opened one subflow besides the initial one by request.
+void OpenExplicitWithOneExtraSubflow(MptcpLoopback& loop) {
+  Open(loop);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.client->path_manager().RemoteAddresses().size() == 2; },
+      Seconds(2)));
+  ASSERT_TRUE(loop.client->OpenSubflow({.local_id = 1}, loop.now).ok());
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.client->active_subflows() == 2; },
+                            Seconds(2)));
+}
+
+// The announcing server, with room for the mesh's three joins.
+MptcpConfig MeshServer() {
+  MptcpConfig server = ServerAnnouncing(TwoPaths()[1]);
+  server.path_manager_config.limits.max_subflows = 3;
+  return server;
+}
+
+MptcpConfig ExplicitClient() {
+  MptcpConfig client = ClientAccepting();
+  client.path_manager = "explicit";
+  client.path_manager_config = MeshConfig();
+  return client;
+}
+
+// Switched to fullmesh in the middle of a transfer, the client opens exactly
+// the two missing subflows of the mesh (not again the one it has) and the
+// data arrives whole.
+TEST(MptcpPathManagementTest, SwitchToFullmeshMidTransferCompletesTheMesh) {
+  const auto paths = TwoPaths();
+  MptcpLoopback loop(ExplicitClient(), MeshServer(),
+                     {Milliseconds(10), Milliseconds(10)});
+  OpenExplicitWithOneExtraSubflow(loop);
+  ASSERT_STREQ(loop.client->path_manager().name(), "explicit");
+  EXPECT_EQ(loop.client->subflow_count(), 2u);
+
+  const auto data = Pattern(8 << 20, 7);
+  loop.apps[1].received.clear();
+  size_t sent = 0;
+  bool switched = false;
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        sent += loop.client->Write(absl::MakeConstSpan(data).subspan(sent),
+                                   loop.now);
+        const size_t got = loop.apps[1].received.size();
+        if (!switched && got > data.size() / 4) {
+          switched = true;
+          EXPECT_TRUE(
+              loop.client->SetPathManager("fullmesh", MeshConfig(), loop.now)
+                  .ok());
+          // Opened at once: the two missing pairs only.
+          EXPECT_EQ(loop.client->subflow_count(), 4u);
+        }
+        return got == data.size();
+      },
+      Seconds(20)));
+  EXPECT_TRUE(loop.apps[1].received == data);
+  EXPECT_STREQ(loop.client->path_manager().name(), "fullmesh");
+  EXPECT_EQ(loop.client->config().path_manager, "fullmesh");
+  EXPECT_EQ(loop.client->stats().path_manager_switches, 1u);
+  EXPECT_EQ(loop.client->path_manager().stats().subflows_opened, 2u);
+  ASSERT_EQ(loop.client->subflow_count(), 4u);
+  EXPECT_EQ(loop.client->active_subflows(), 4u);
+  EXPECT_THAT(EstablishedPairs(*loop.client),
+              ::testing::UnorderedElementsAre(
+                  "10.0.1.1->10.1.1.2", "10.0.2.1->10.1.1.2",
+                  "10.0.1.1->10.1.2.2", "10.0.2.1->10.1.2.2"));
+  // The new manager knows every subflow, the adopted ones under their ids.
+  EXPECT_EQ(loop.client->path_manager().Subflows().size(), 4u);
+  for (size_t i = 2; i < 4; ++i) {
+    EXPECT_GT(loop.client->subflow(i).stats().bytes_sent, 100000u) << i;
+  }
+}
+
+// Back to explicit: nothing closes at the switch, and a path that goes away
+// and comes back is not re-created, as fullmesh would have done.
+TEST(MptcpPathManagementTest, SwitchBackToExplicitStopsRecreation) {
+  const auto paths = TwoPaths();
+  MptcpLoopback loop(ExplicitClient(), MeshServer(),
+                     {Milliseconds(10), Milliseconds(10)});
+  OpenExplicitWithOneExtraSubflow(loop);
+  ASSERT_TRUE(
+      loop.client->SetPathManager("fullmesh", MeshConfig(), loop.now).ok());
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.client->active_subflows() == 4; },
+                            Seconds(2)));
+  ASSERT_TRUE(
+      loop.client->SetPathManager("explicit", MeshConfig(), loop.now).ok());
+  EXPECT_STREQ(loop.client->path_manager().name(), "explicit");
+  EXPECT_EQ(loop.client->stats().path_manager_switches, 2u);
+  EXPECT_EQ(loop.client->path_manager().Subflows().size(), 4u);
+
+  const auto data = Pattern(8 << 20, 8);
+  loop.apps[1].received.clear();
+  size_t sent = 0;
+  bool went_down = false;
+  bool came_back = false;
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        sent += loop.client->Write(absl::MakeConstSpan(data).subspan(sent),
+                                   loop.now);
+        const size_t got = loop.apps[1].received.size();
+        EXPECT_EQ(loop.client->subflow_count(), 4u);
+        if (!went_down && got > data.size() / 8) {
+          went_down = true;
+          // The client's second address goes away (the harness routes by
+          // source address, so only the client hears of it): both subflows
+          // from it close.
+          loop.client->OnLocalPathDown({.address = paths[1].client}, loop.now);
+          EXPECT_EQ(loop.client->active_subflows(), 2u);
+        }
+        if (went_down && !came_back && got > data.size() / 4) {
+          came_back = true;
+          loop.client->OnLocalPathUp({.address = paths[1].client}, loop.now);
+        }
+        return got == data.size();
+      },
+      Seconds(20)));
+  EXPECT_TRUE(loop.apps[1].received == data);
+  ASSERT_TRUE(came_back);
+  // Well past fullmesh's immediate re-creation and any backoff: nothing.
+  loop.RunUntil([] { return false; }, Seconds(5));
+  EXPECT_EQ(loop.client->subflow_count(), 4u);
+  EXPECT_EQ(loop.client->active_subflows(), 2u);
+  EXPECT_EQ(loop.client->path_manager().stats().subflows_opened, 0u);
+  EXPECT_THAT(EstablishedPairs(*loop.client),
+              ::testing::UnorderedElementsAre("10.0.1.1->10.1.1.2",
+                                              "10.0.1.1->10.1.2.2"));
+}
+
+// An unknown name or an invalid config is refused with an error naming it,
+// and the connection keeps its manager, config and subflows.
+TEST(MptcpPathManagementTest, InvalidSwitchChangesNothing) {
+  const auto paths = TwoPaths();
+  MptcpLoopback loop(ExplicitClient(), MeshServer(),
+                     {Milliseconds(10), Milliseconds(10)});
+  OpenExplicitWithOneExtraSubflow(loop);
+
+  const absl::Status unknown =
+      loop.client->SetPathManager("meshfull", MeshConfig(), loop.now);
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(unknown.message(), ::testing::HasSubstr("meshfull"));
+
+  pm::PathManagerConfig too_many = MeshConfig();
+  too_many.limits.max_subflows = 9;
+  const absl::Status invalid =
+      loop.client->SetPathManager("fullmesh", too_many, loop.now);
+  EXPECT_EQ(invalid.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(invalid.message(), ::testing::HasSubstr("limits.max_subflows"));
+
+  pm::PathManagerConfig ports = MeshConfig();
+  ports.ndiffports.subflows = 5;  // needs 4 places, the limit is 3
+  const absl::Status ndiffports =
+      loop.client->SetPathManager("ndiffports", ports, loop.now);
+  EXPECT_EQ(ndiffports.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ndiffports.message(),
+              ::testing::HasSubstr("ndiffports.subflows"));
+
+  EXPECT_STREQ(loop.client->path_manager().name(), "explicit");
+  EXPECT_EQ(loop.client->config().path_manager, "explicit");
+  EXPECT_EQ(loop.client->config().path_manager_config.limits.max_subflows, 3);
+  EXPECT_EQ(loop.client->stats().path_manager_switches, 0u);
+  // Fullmesh would have opened two subflows by now; explicit opens none.
+  loop.RunUntil([] { return false; }, Seconds(3));
+  EXPECT_EQ(loop.client->subflow_count(), 2u);
+  EXPECT_EQ(loop.client->active_subflows(), 2u);
+}
+
+// The ADD_ADDR retransmission lives in the connection: an announcement whose
+// echo was lost is still sent again after the server switches managers, and
+// the new manager knows it was announced (it can withdraw it).
+TEST(MptcpPathManagementTest, AddAddrRetransmissionSurvivesASwitch) {
+  const auto paths = TwoPaths();
+  MptcpLoopback loop(ClientAccepting(), ServerAnnouncing(paths[1]),
+                     {Milliseconds(10), Milliseconds(10)});
+  int echoes_dropped = 0;
+  loop.filter = [&](const MptcpLoopback::Packet& p, const wire::Segment& s) {
+    auto add = FindOption<wire::AddAddr>(s);
+    if (p.from == 0 && add && add->echo && echoes_dropped == 0) {
+      ++echoes_dropped;
+      return false;
+    }
+    return true;
+  };
+  Open(loop);
+  ASSERT_TRUE(loop.RunUntil([&] { return echoes_dropped == 1; }, Seconds(1)));
+  ASSERT_EQ(loop.server->stats().add_addr_retransmitted, 0u);
+  ASSERT_EQ(loop.server->stats().add_addr_echoes, 0u);
+  pm::PathManagerConfig config = ServerAnnouncing(paths[1]).path_manager_config;
+  ASSERT_TRUE(loop.server->SetPathManager("explicit", config, loop.now).ok());
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.server->stats().add_addr_echoes == 1; }, Seconds(5)));
+  EXPECT_EQ(loop.server->stats().add_addr_retransmitted, 1u);
+  EXPECT_EQ(loop.server->stats().add_addr_sent, 1u);  // not announced again
+  ASSERT_TRUE(loop.server->WithdrawAddress(1, loop.now).ok());
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.client->stats().remove_addr_received == 1; },
+      Seconds(2)));
 }
 
 }  // namespace

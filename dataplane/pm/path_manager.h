@@ -358,6 +358,30 @@ struct PathManagerStats {
 };
 
 // ---------------------------------------------------------------------------
+// Switching managers on a live connection (MptcpConnection::SetPathManager).
+
+// What a path manager knows of its connection, handed over to the manager
+// that replaces it (PathManager::Adopt). Retry and backoff state is not part
+// of it: the successor applies its own policy from the moment it takes over.
+struct PathManagerState {
+  // OnConnectionEstablished happened; nothing below but down_paths and
+  // next_subflow_id matters otherwise.
+  bool established = false;
+  InitialSubflow initial;
+  // Live subflows (connecting or established), under their ids.
+  std::vector<SubflowInfo> subflows;
+  // Remote addresses besides id 0 (rebuilt from `initial`): those the old
+  // manager accepted first, then others the connection learnt from ADD_ADDR.
+  std::vector<RemoteAddress> remote_addresses;
+  // Local address ids announced with ADD_ADDR and not withdrawn.
+  std::vector<uint8_t> announced;
+  // Local paths reported down and not up again.
+  std::vector<LocalPath> down_paths;
+  // Subflow ids below it were handed out already (ids are never reused).
+  SubflowId next_subflow_id = kInitialSubflowId + 1;
+};
+
+// ---------------------------------------------------------------------------
 // The interface.
 
 class PathManager {
@@ -437,6 +461,23 @@ class PathManager {
   // sends MP_PRIO on its live subflows. NotFound for an unknown id.
   virtual absl::StatusOr<Actions> SetEndpointBackup(Time now, uint8_t id,
                                                     bool backup) = 0;
+
+  // --- Switching managers. ---
+
+  // This manager's view of the connection, for a successor.
+  virtual PathManagerState ExportState() const = 0;
+  // Takes over a live connection from another manager; call it on a new
+  // manager, before any other call. It adopts the subflows (ids kept), the
+  // remote addresses, the announcements and the down paths, then applies its
+  // own policy: it opens the subflows it wants that are missing (a live
+  // subflow with the same local address, remote address and port fills a
+  // wanted one) and announces its signal endpoints not announced yet. It
+  // closes nothing: adopted subflows its policy would not have opened stay,
+  // unmanaged by the policy (not re-created), and count against
+  // limits.max_subflows; remote addresses a kept subflow uses stay even
+  // beyond limits.max_add_addr_accepted, the others are accepted within it.
+  // Before establishment it only takes the down paths.
+  virtual Actions Adopt(Time now, const PathManagerState& state) = 0;
 
   // --- Introspection. ---
 

@@ -135,9 +135,13 @@ void PathManagerBase::AddInitialSlot() {
   slot.remote = initial_.remote;
   slot.remote_port = initial_.remote_port;
   slot.counted = false;
-  slot.subflow = kInitialSubflowId;
   slot.opened_before = true;
-  subflows_[kInitialSubflowId].slot = slot.key;
+  // An adopted connection may have lost its initial subflow already; the
+  // slot is then opened like any missing one.
+  if (auto it = subflows_.find(kInitialSubflowId); it != subflows_.end()) {
+    slot.subflow = kInitialSubflowId;
+    it->second.slot = slot.key;
+  }
   slots_.push_back(std::move(slot));
 }
 
@@ -676,6 +680,117 @@ absl::StatusOr<Actions> PathManagerBase::SetEndpointBackup(Time now, uint8_t id,
     }
   }
   return out;
+}
+
+// --- Switching managers. ----------------------------------------------------
+
+PathManagerState PathManagerBase::ExportState() const {
+  PathManagerState state;
+  state.established = established_;
+  state.initial = initial_;
+  state.subflows = Subflows();
+  for (const RemoteAddress& remote : remotes_) {
+    if (remote.id != kInitialAddressId)
+      state.remote_addresses.push_back(remote);
+  }
+  state.announced.assign(announced_.begin(), announced_.end());
+  for (const wire::IpAddress& address : down_addresses_) {
+    state.down_paths.push_back(LocalPath{.address = address});
+  }
+  for (const std::string& interface : down_interfaces_) {
+    state.down_paths.push_back(LocalPath{.interface = interface});
+  }
+  state.next_subflow_id = next_subflow_id_;
+  return state;
+}
+
+Actions PathManagerBase::Adopt(Time now, const PathManagerState& state) {
+  Actions out;
+  for (const LocalPath& path : state.down_paths) {
+    if (path.address.has_value() &&
+        std::find(down_addresses_.begin(), down_addresses_.end(),
+                  *path.address) == down_addresses_.end()) {
+      down_addresses_.push_back(*path.address);
+    }
+    if (path.interface.has_value()) down_interfaces_.insert(*path.interface);
+  }
+  next_subflow_id_ = std::max(next_subflow_id_, state.next_subflow_id);
+  if (!state.established || established_) return out;
+  established_ = true;
+  initial_ = state.initial;
+  // Set before the policy hooks run, so they do not announce again.
+  announced_.insert(state.announced.begin(), state.announced.end());
+  for (const SubflowInfo& info : state.subflows) {
+    Subflow subflow;
+    subflow.info = info;
+    subflow.interface =
+        info.id == kInitialSubflowId ? initial_.interface : InterfaceOf(info.local);
+    subflow.counted = info.id != kInitialSubflowId;
+    subflows_[info.id] = std::move(subflow);
+    next_subflow_id_ = std::max(next_subflow_id_, info.id + 1);
+  }
+  remotes_.push_back(RemoteAddress{.id = kInitialAddressId,
+                                   .address = initial_.remote,
+                                   .port = initial_.remote_port});
+  for (const RemoteAddress& remote : state.remote_addresses) {
+    if (remote.id == kInitialAddressId) continue;
+    const uint16_t port = RemotePort(remote);
+    const bool known = std::any_of(
+        remotes_.begin(), remotes_.end(), [&](const RemoteAddress& other) {
+          return other.id == remote.id ||
+                 (other.address == remote.address && RemotePort(other) == port);
+        });
+    if (known) continue;
+    // An address a kept subflow goes to stays whatever the limit: the
+    // subflow is kept, and REMOVE_ADDR must still find it.
+    const bool in_use =
+        std::any_of(subflows_.begin(), subflows_.end(), [&](const auto& entry) {
+          return entry.second.info.remote_id == remote.id;
+        });
+    if (!in_use && add_addr_accepted_ >= config_.limits.max_add_addr_accepted) {
+      ++stats_.add_addr_ignored;
+      continue;
+    }
+    ++add_addr_accepted_;
+    remotes_.push_back(remote);
+  }
+  // The policy, as if the connection had been established under it and the
+  // addresses had arrived one by one.
+  AfterEstablished(now, out);
+  const std::vector<RemoteAddress> remotes = remotes_;
+  for (const RemoteAddress& remote : remotes) {
+    if (remote.id != kInitialAddressId) AfterAddAddr(now, remote, out);
+  }
+  FillSlots(out);
+  Reconcile(now, out);
+  return out;
+}
+
+void PathManagerBase::FillSlots(Actions& out) {
+  for (Slot& slot : slots_) {
+    if (slot.subflow.has_value()) continue;
+    for (auto& [id, subflow] : subflows_) {
+      const SubflowInfo& info = subflow.info;
+      // The initial subflow fills only the initial slot (AddInitialSlot);
+      // the peer's joins fill none, as OnPeerJoin does not.
+      if (subflow.slot.has_value() || id == kInitialSubflowId ||
+          info.peer_initiated || info.local != slot.local ||
+          info.remote != slot.remote || info.remote_port != slot.remote_port ||
+          (slot.local_port != 0 && info.local_port != slot.local_port)) {
+        continue;
+      }
+      slot.subflow = id;
+      slot.opened_before = true;
+      subflow.slot = slot.key;
+      subflow.counted = slot.counted;
+      // The policy's priority for that path (the endpoint's backup flag).
+      if (subflow.info.backup != slot.backup) {
+        subflow.info.backup = slot.backup;
+        out.push_back(SetBackupAction{.id = id, .backup = slot.backup});
+      }
+      break;
+    }
+  }
 }
 
 // --- Introspection. ---------------------------------------------------------

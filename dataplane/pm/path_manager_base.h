@@ -56,6 +56,9 @@ class PathManagerBase : public PathManager {
   absl::StatusOr<Actions> SetEndpointBackup(Time now, uint8_t id,
                                             bool backup) override;
 
+  PathManagerState ExportState() const override;
+  Actions Adopt(Time now, const PathManagerState& state) override;
+
   std::vector<SubflowInfo> Subflows() const override;
   std::vector<RemoteAddress> RemoteAddresses() const override;
   const std::vector<Endpoint>& endpoints() const override { return endpoints_; }
@@ -72,7 +75,8 @@ class PathManagerBase : public PathManager {
   // --- For the managers. ---
   const InitialSubflow& initial() const { return initial_; }
   const PathManagerConfig& config() const { return config_; }
-  // The slot holding the initial subflow, so it is re-created like others.
+  // The slot holding the initial subflow, so it is re-created like others
+  // (opened at once when an adopted connection has lost it).
   void AddInitialSlot();
   // A slot from `endpoint` (nullptr: the initial local address) to the known
   // remote address `remote_id`. Skipped when the families differ or an equal
@@ -128,6 +132,8 @@ class PathManagerBase : public PathManager {
   bool HasRoom() const;
   bool SlotWaitsForTimer(const Slot& slot) const;
   void OpenSlot(Time now, Slot& slot, Actions& out);
+  // Adoption: puts the adopted subflows into the slots the policy added.
+  void FillSlots(Actions& out);
   // Opens every slot that may be opened now.
   void Reconcile(Time now, Actions& out);
   // A slot's subflow failed (join failure, timeout, reset).

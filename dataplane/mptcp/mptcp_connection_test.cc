@@ -734,6 +734,42 @@ TEST(MptcpConnectionTest, SubflowLostAfterCloseStillDeliversEverything) {
   EXPECT_EQ(loop.apps[1].close_reason, MptcpCloseReason::kNormal);
 }
 
+// Found against the Linux kernel: its DATA_FIN came on a pure ACK (no
+// payload, no FIN), which the subflow does not acknowledge, and nothing
+// sent the DATA_ACK for it; the kernel resent its DATA_FIN for ever. The
+// server's subflow FINs are dropped here, so only a pure ACK carries its
+// DATA_FIN.
+TEST(MptcpConnectionTest, DataFinOnAPureAckIsDataAckedAtOnce) {
+  MptcpLoopback loop(MptcpConfig{}, MptcpConfig{});
+  loop.record = true;
+  Open(loop);
+  TransferBothWays(loop, 1000, 1000);
+  loop.filter = [](const MptcpLoopback::Packet& p, const wire::Segment& s) {
+    return !(p.from == 1 && s.tcp.has(TcpHeader::kFin));
+  };
+  const size_t logged = loop.log.size();
+  loop.server->Close(loop.now);
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.apps[0].end_of_stream; },
+                            Seconds(1)));
+  std::optional<uint64_t> fin_dsn;
+  bool acked = false;
+  for (size_t i = logged; i < loop.log.size(); ++i) {
+    const wire::Segment s = Parse(loop.log[i]);
+    const auto dss = FindOption<wire::Dss>(s);
+    if (!dss) continue;
+    if (loop.log[i].from == 1 && dss->data_fin && dss->mapping &&
+        !s.tcp.has(TcpHeader::kFin)) {
+      fin_dsn = dss->mapping->dsn;
+    }
+    if (loop.log[i].from == 0 && fin_dsn && dss->data_ack &&
+        (*dss->data_ack & 0xffffffffu) == ((*fin_dsn + 1) & 0xffffffffu)) {
+      acked = true;
+    }
+  }
+  ASSERT_TRUE(fin_dsn.has_value());
+  EXPECT_TRUE(acked);
+}
+
 // Found by the soak (seed 601): the client's last bytes were TCP-acked,
 // but every segment carrying their DATA_ACK was lost. The subflow had
 // nothing to retransmit, subflows stay open until the DATA_ACK comes, and

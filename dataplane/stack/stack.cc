@@ -350,7 +350,7 @@ void Stack::Sweep() {
   }
 }
 
-absl::Status Stack::Release(mptcp::MptcpConnection* connection) {
+absl::Status Stack::Release(const mptcp::MptcpConnection* connection) {
   const bool ours =
       std::any_of(connections_.begin(), connections_.end(),
                   [&](const auto& c) { return c.get() == connection; });

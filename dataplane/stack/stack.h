@@ -133,7 +133,7 @@ class Stack : private mptcp::SubflowOpener {
   // closing. Connections never released stay in memory until the stack is
   // destroyed, so that a holder (the simulator's report) can still read
   // them. FailedPrecondition if `connection` is not closed or not ours.
-  absl::Status Release(mptcp::MptcpConnection* connection);
+  absl::Status Release(const mptcp::MptcpConnection* connection);
   const Stats& stats() const { return stats_; }
 
  private:
@@ -169,7 +169,7 @@ class Stack : private mptcp::SubflowOpener {
   absl::flat_hash_map<Key, mptcp::MptcpConnection*> by_tuple_;
   absl::flat_hash_map<mptcp::MptcpConnection*, std::vector<Key>> tuples_of_;
   absl::flat_hash_map<uint32_t, mptcp::MptcpConnection*> by_token_;
-  absl::flat_hash_set<mptcp::MptcpConnection*> released_;
+  absl::flat_hash_set<const mptcp::MptcpConnection*> released_;
   absl::flat_hash_map<std::pair<wire::IpAddress, uint16_t>, Listener>
       listeners_;
   uint16_t next_port_ = 49152;

@@ -1,0 +1,271 @@
+#include "dataplane/daemon/daemon.h"
+
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "dataplane/daemon/udp_node.h"
+#include "dataplane/io/udp/encapsulation.h"
+#include "dataplane/pm/path_manager.h"
+#include "dataplane/proxy/bridge_set.h"
+#include "dataplane/proxy/forwarder.h"
+#include "dataplane/proxy/server.h"
+#include "dataplane/runtime/drain.h"
+#include "dataplane/runtime/event_loop.h"
+
+namespace plait::daemon {
+namespace {
+
+std::string Endpoint(const wire::IpAddress& a, uint16_t port) {
+  return a.is_v4() ? absl::StrCat(a.ToString(), ":", port)
+                   : absl::StrCat("[", a.ToString(), "]:", port);
+}
+
+uint64_t RandomSeed() {
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
+    seed = static_cast<uint64_t>(time(nullptr)) * 2654435761u ^ getpid();
+  }
+  return seed;
+}
+
+mptcp::MptcpConfig ConnectionConfig(const DaemonOptions& o) {
+  mptcp::MptcpConfig config;
+  const bool v4 = o.paths[0].is_v4();
+  // What a 1500-byte path carries inside the encapsulation.
+  config.tcp.mss = static_cast<uint16_t>(io::udp::InnerMss(v4, v4, 1500));
+  config.tcp.congestion_control = o.congestion_control;
+  config.scheduler = o.scheduler;
+  config.path_manager = o.path_manager;
+  // Every path after the first opens a subflow to the peer, as Linux's
+  // `ip mptcp endpoint add ADDR subflow` would.
+  for (size_t i = 1; i < o.paths.size() && i <= pm::kMaxLimit; ++i) {
+    pm::Endpoint e;
+    e.id = static_cast<uint8_t>(i);
+    e.address = o.paths[i];
+    e.subflow = true;
+    config.path_manager_config.endpoints.push_back(e);
+  }
+  config.path_manager_config.limits.max_subflows = std::min<int>(
+      pm::kMaxLimit, std::max<int>(2, static_cast<int>(o.paths.size()) - 1));
+  return config;
+}
+
+// Per-connection figures kept between statistics lines.
+struct Tally {
+  Time opened;
+  uint64_t up = 0;
+  uint64_t down = 0;
+  std::vector<uint64_t> subflow_sent;
+};
+
+void AddSubflowFields(const mptcp::MptcpConnection& c,
+                      std::vector<LogField>* fields) {
+  fields->emplace_back("subflows", static_cast<uint64_t>(c.subflow_count()));
+  for (size_t i = 0; i < c.subflow_count(); ++i) {
+    const tcp::TcpConnection& sf = c.subflow(i);
+    const std::string p = absl::StrCat("sf", i, "_");
+    fields->emplace_back(
+        p + "local", Endpoint(sf.endpoints().local, sf.endpoints().local_port));
+    fields->emplace_back(p + "sent_bytes", sf.stats().bytes_sent);
+    fields->emplace_back(p + "received_bytes", sf.stats().bytes_delivered);
+    fields->emplace_back(p + "retransmitted_bytes",
+                         sf.stats().bytes_retransmitted);
+  }
+}
+
+}  // namespace
+
+absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
+  auto loop_or = runtime::EventLoop::Create();
+  if (!loop_or.ok()) return loop_or.status();
+  std::unique_ptr<runtime::EventLoop> loop = std::move(*loop_or);
+  runtime::EventLoop* const l = loop.get();
+
+  runtime::DrainOptions drain_options;
+  drain_options.deadline = o.drain_timeout;
+  drain_options.on_begin = [log] { log->Info("drain_begin"); };
+  drain_options.on_finish = [log](const runtime::DrainResult& r) {
+    log->Info("drain_end", {{"completed", r.completed},
+                            {"pending", absl::StrJoin(r.pending, ",")},
+                            {"elapsed_s", ToSeconds(r.elapsed)}});
+  };
+  runtime::Drain drain(l, drain_options);
+  // Before any thread exists (EventLoop::HandleSignal's contract).
+  if (absl::Status s = drain.InstallSignalHandlers(); !s.ok()) return s;
+
+  io::udp::UdpTransportConfig transport;
+  for (const wire::IpAddress& path : o.paths) {
+    transport.paths.push_back({path, {path, o.udp_port}});
+  }
+  transport.peers = o.peers;
+  transport.learning = o.peer_learning;
+  stack::StackConfig stack_config;
+  stack_config.seed = RandomSeed();
+  auto node_or = UdpNode::Create(l, transport, stack_config);
+  if (!node_or.ok()) return node_or.status();
+  std::unique_ptr<UdpNode> node = std::move(*node_or);
+
+  for (size_t i = 0; i < node->transport().path_count(); ++i) {
+    log->Info("path",
+              {{"address", node->transport().inner_address(i).ToString()},
+               {"udp", node->transport().socket(i).local().ToString()}});
+  }
+
+  const mptcp::MptcpConfig config = ConnectionConfig(o);
+  if (absl::Status s = pm::ValidateConfig(config.path_manager_config);
+      !s.ok()) {
+    return s;
+  }
+
+  absl::flat_hash_map<uint64_t, Tally> tallies;
+  proxy::BridgeSet::Events events;
+  events.on_open = [&](const proxy::Bridge&, const proxy::BridgeInfo& info) {
+    tallies[info.id].opened = l->Now();
+    log->Info("conn_open", {{"id", info.id},
+                            {"kind", info.kind},
+                            {"client", info.client},
+                            {"target", info.target}});
+  };
+  events.on_close = [&](const proxy::Bridge& b, const proxy::BridgeInfo& info) {
+    const double seconds = ToSeconds(l->Now() - tallies[info.id].opened);
+    tallies.erase(info.id);
+    std::vector<LogField> fields = {
+        {"id", info.id},
+        {"kind", info.kind},
+        {"client", info.client},
+        {"target", info.target},
+        {"bytes_to_mptcp", b.stats().to_mptcp},
+        {"bytes_to_socket", b.stats().to_socket},
+        {"duration_s", seconds},
+        {"reason", b.connection() == nullptr
+                       ? "no_connection"
+                       : mptcp::MptcpCloseReasonName(b.close_reason())}};
+    if (b.socket_error() != 0) {
+      fields.emplace_back("socket_error",
+                          std::string(strerror(b.socket_error())));
+    }
+    if (b.connection() != nullptr) {
+      fields.emplace_back("fallback", b.connection()->fallback());
+      AddSubflowFields(*b.connection(), &fields);
+    }
+    log->Info("conn_close", fields);
+  };
+  proxy::BridgeSet bridges(
+      l, node->stack(), proxy::Bridge::Options(), [&node] { node->Kick(); },
+      events);
+
+  auto on_error = [log](const absl::Status& s) {
+    log->Warning("connect_error", {{"error", std::string(s.message())}});
+  };
+  std::vector<std::unique_ptr<proxy::Forwarder>> forwarders;
+  for (const proxy::ForwardSpec& spec : o.forwards) {
+    auto f = proxy::Forwarder::Create(l, node->stack(), &bridges, spec, config,
+                                      on_error);
+    if (!f.ok()) return f.status();
+    log->Info("forward",
+              {{"listen", Endpoint(spec.listen.address, (*f)->port())},
+               {"remote", Endpoint(spec.remote.address, spec.remote.port)}});
+    forwarders.push_back(std::move(*f));
+  }
+  std::vector<std::unique_ptr<proxy::Server>> servers;
+  for (const proxy::ServeSpec& spec : o.serves) {
+    servers.push_back(std::make_unique<proxy::Server>(
+        l, node->stack(), &bridges, spec, o.paths, config, on_error));
+    log->Info("serve",
+              {{"port", static_cast<uint64_t>(spec.port)},
+               {"target", Endpoint(spec.target.address, spec.target.port)}});
+  }
+
+  drain.AddDrainer("connections", [&](runtime::Drain::Done done) {
+    for (auto& f : forwarders) f->StopAccepting();
+    for (auto& s : servers) s->StopAccepting();
+    log->Info("drain_connections",
+              {{"open", static_cast<uint64_t>(bridges.size())}});
+    bridges.Drain(std::move(done));
+  });
+
+  // Periodic throughput: per connection and per subflow, since the last
+  // line. Cheap: a walk over the open connections every interval.
+  std::function<void()> stats_tick;
+  Time last_tick = l->Now();
+  stats_tick = [&] {
+    // The timer may run late: rates over the time that really passed.
+    const Time now = l->Now();
+    const double interval = std::max(1e-6, ToSeconds(now - last_tick));
+    last_tick = now;
+    bridges.ForEach([&](const proxy::Bridge& b, const proxy::BridgeInfo& info) {
+      auto it = tallies.find(info.id);
+      if (it == tallies.end()) return;  // closed, not yet destroyed
+      Tally& t = it->second;
+      std::vector<LogField> fields = {
+          {"id", info.id},
+          {"up_mbps", (b.stats().to_mptcp - t.up) * 8 / interval / 1e6},
+          {"down_mbps", (b.stats().to_socket - t.down) * 8 / interval / 1e6}};
+      t.up = b.stats().to_mptcp;
+      t.down = b.stats().to_socket;
+      if (const mptcp::MptcpConnection* c = b.connection(); c != nullptr) {
+        t.subflow_sent.resize(c->subflow_count(), 0);
+        for (size_t i = 0; i < c->subflow_count(); ++i) {
+          const uint64_t sent = c->subflow(i).stats().bytes_sent;
+          fields.emplace_back(absl::StrCat("sf", i, "_send_mbps"),
+                              (sent - t.subflow_sent[i]) * 8 / interval / 1e6);
+          t.subflow_sent[i] = sent;
+        }
+      }
+      log->Info("conn_stats", fields);
+    });
+    l->RunAfter(o.stats_interval, stats_tick);
+  };
+  if (o.stats_interval > Duration::zero()) {
+    l->RunAfter(o.stats_interval, stats_tick);
+  }
+
+  std::vector<std::string> paths;
+  for (const auto& p : o.paths) paths.push_back(p.ToString());
+  log->Info("started", {{"mode", "udp"},
+                        {"paths", absl::StrJoin(paths, ",")},
+                        {"udp_port", static_cast<uint64_t>(o.udp_port)},
+                        {"scheduler", o.scheduler},
+                        {"congestion_control", o.congestion_control},
+                        {"path_manager", o.path_manager}});
+
+  absl::Status status = l->Run();
+
+  for (size_t i = 0; i < node->transport().path_count(); ++i) {
+    const auto& s = node->transport().socket(i).stats();
+    log->Info("path_stats",
+              {{"path", node->transport().inner_address(i).ToString()},
+               {"sent_datagrams", s.sent},
+               {"received_datagrams", s.received},
+               {"send_errors", s.send_errors},
+               {"queue_full", s.queue_full}});
+  }
+  const auto& ts = node->transport().stats();
+  uint64_t dropped = 0;
+  for (uint64_t d : ts.dropped) dropped += d;
+  log->Info("transport_stats",
+            {{"delivered", ts.delivered},
+             {"dropped", dropped},
+             {"send_no_peer", ts.send_no_peer},
+             {"open_connections", static_cast<uint64_t>(bridges.size())}});
+  // The stacks' connections call their owners (the bridges): they go first.
+  forwarders.clear();
+  servers.clear();
+  node.reset();
+  return status;
+}
+
+}  // namespace plait::daemon

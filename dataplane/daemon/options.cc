@@ -1,0 +1,407 @@
+#include "dataplane/daemon/options.h"
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "dataplane/cc/registry.h"
+#include "dataplane/pm/registry.h"
+#include "dataplane/sched/registry.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "proto/plait/v1/plaitd_config.pb.h"
+
+namespace plait::daemon {
+namespace {
+
+using v1::PlaitdConfig;
+
+constexpr char kUsage[] =
+    R"(usage: plaitd --mode=udp --path ADDR [--path ADDR]... [flags]
+
+plaitd carries applications' TCP connections over MPTCP (RFC 8684). In UDP
+mode every subflow travels in UDP datagrams between two plaitd (no
+privileges needed).
+
+Flags (--flag=value or --flag value; repeatable ones may be given many times):
+  --mode=udp            packet I/O; only "udp" today ("tun" is not built yet)
+  --path ADDR           a local path address (repeatable, at least one). The
+                        first carries each outbound connection's initial
+                        subflow; the path manager opens subflows from the
+                        others. A UDP socket is bound on each.
+  --peer INNER=OUTER_ADDR:PORT
+                        the UDP endpoint that carries the peer's path address
+                        INNER (repeatable); needed for peers this plaitd
+                        connects to
+  --peer-learning=MODE  learn peers from received datagrams: off,
+                        same-address (inner source = outer source; the
+                        default) or any (crosses NAT, less safe)
+  --udp-port N          the UDP port of every path socket (default 47100;
+                        0: the kernel picks one per path, see the "path" log
+                        lines)
+  --forward LOCAL_ADDR:PORT=REMOTE_ADDR:PORT
+                        listen on LOCAL (TCP; port 0: the kernel picks one,
+                        see the "forward" log line) and carry each connection over
+                        MPTCP to REMOTE, a peer's path address (repeatable)
+  --serve PORT=LOCAL_ADDR:PORT
+                        accept MPTCP connections on PORT (every path address)
+                        and carry each to the local TCP server LOCAL
+                        (repeatable)
+  --scheduler NAME      packet scheduler: %s (default minrtt)
+  --congestion-control NAME
+                        per-subflow congestion control: %s (default cubic)
+  --path-manager NAME   %s (default fullmesh: a subflow from every --path
+                        after the first)
+  --config FILE         a config file, protobuf text format (schema
+                        proto/plait/v1/plaitd_config.proto, one field per
+                        flag); flags add to its lists and override the rest
+  --log-format=FORMAT   text (default) or json; logs go to stderr, one line
+                        per event
+  --drain-timeout SECS  on SIGTERM/SIGINT, stop accepting, close every
+                        connection and exit when they finish or after SECS
+                        (default 30); a second signal exits at once
+  --stats-interval SECS log throughput per connection and subflow every SECS
+                        (default 0: off; connection open/close are always
+                        logged with their bytes)
+  --help                this text
+Exit codes: 0 after a drain, 1 a runtime failure, 2 bad flags or config.
+)";
+
+struct FlagSpec {
+  const char* name;
+  bool repeated;
+};
+constexpr FlagSpec kFlags[] = {
+    {"mode", false},
+    {"path", true},
+    {"peer", true},
+    {"peer-learning", false},
+    {"udp-port", false},
+    {"forward", true},
+    {"serve", true},
+    {"scheduler", false},
+    {"congestion-control", false},
+    {"path-manager", false},
+    {"config", false},
+    {"log-format", false},
+    {"drain-timeout", false},
+    {"stats-interval", false},
+};
+
+absl::Status Bad(const std::string& message) {
+  return absl::InvalidArgumentError(message);
+}
+
+// The flags as a config message (the same fields), so that a file and the
+// command line go through one validation.
+absl::Status SetFlag(const std::string& name, const std::string& value,
+                     PlaitdConfig* c, std::string* config_file) {
+  if (name == "mode") {
+    c->set_mode(value);
+  } else if (name == "path") {
+    c->add_path(value);
+  } else if (name == "peer") {
+    c->add_peer(value);
+  } else if (name == "peer-learning") {
+    c->set_peer_learning(value);
+  } else if (name == "udp-port") {
+    uint32_t port;
+    if (!absl::SimpleAtoi(value, &port)) {
+      return Bad(absl::StrCat("--udp-port: \"", value, "\" is not a number"));
+    }
+    c->set_udp_port(port);
+  } else if (name == "forward") {
+    c->add_forward(value);
+  } else if (name == "serve") {
+    c->add_serve(value);
+  } else if (name == "scheduler") {
+    c->set_scheduler(value);
+  } else if (name == "congestion-control") {
+    c->set_congestion_control(value);
+  } else if (name == "path-manager") {
+    c->set_path_manager(value);
+  } else if (name == "config") {
+    *config_file = value;
+  } else if (name == "log-format") {
+    c->set_log_format(value);
+  } else if (name == "drain-timeout" || name == "stats-interval") {
+    double seconds;
+    if (!absl::SimpleAtod(value, &seconds)) {
+      return Bad(absl::StrCat("--", name, ": \"", value,
+                              "\" is not a number of seconds"));
+    }
+    if (name == "drain-timeout") {
+      c->set_drain_timeout(seconds);
+    } else {
+      c->set_stats_interval(seconds);
+    }
+  }
+  return absl::OkStatus();
+}
+
+class ErrorCollector : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit ErrorCollector(std::string file) : file_(std::move(file)) {}
+  void AddError(int line, int column, const std::string& message) override {
+    if (first_.empty()) {
+      first_ =
+          absl::StrCat(file_, ":", line + 1, ":", column + 1, ": ", message);
+    }
+  }
+  const std::string& first() const { return first_; }
+
+ private:
+  std::string file_;
+  std::string first_;
+};
+
+absl::StatusOr<PlaitdConfig> ReadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Bad(absl::StrCat("--config: cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  PlaitdConfig config;
+  ErrorCollector errors(path);
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text.str(), &config)) {
+    return Bad(errors.first().empty() ? absl::StrCat(path, ": cannot be parsed")
+                                      : errors.first());
+  }
+  return config;
+}
+
+absl::StatusOr<wire::IpAddress> ParseIp(const std::string& what,
+                                        absl::string_view text) {
+  auto ip = wire::IpAddress::Parse(text);
+  if (!ip.ok()) {
+    return Bad(absl::StrCat(what, ": \"", text, "\" is not an IP address"));
+  }
+  return *ip;
+}
+
+absl::StatusOr<uint16_t> ParsePort(const std::string& what,
+                                   absl::string_view text, bool allow_zero) {
+  uint32_t port;
+  if (!absl::SimpleAtoi(text, &port) || port > 65535 ||
+      (port == 0 && !allow_zero)) {
+    return Bad(absl::StrCat(what, ": \"", text, "\" is not a port"));
+  }
+  return static_cast<uint16_t>(port);
+}
+
+// "ADDR:PORT" or "[V6ADDR]:PORT".
+absl::StatusOr<proxy::TcpAddress> ParseAddressPort(const std::string& what,
+                                                   absl::string_view text,
+                                                   bool allow_zero_port) {
+  const size_t colon = text.rfind(':');
+  if (colon == absl::string_view::npos) {
+    return Bad(absl::StrCat(what, ": \"", text, "\" is not ADDR:PORT"));
+  }
+  absl::string_view host = text.substr(0, colon);
+  if (absl::ConsumePrefix(&host, "[") && !absl::ConsumeSuffix(&host, "]")) {
+    return Bad(absl::StrCat(what, ": \"", text, "\" is not ADDR:PORT"));
+  }
+  auto ip = ParseIp(what, host);
+  if (!ip.ok()) return ip.status();
+  auto port = ParsePort(what, text.substr(colon + 1), allow_zero_port);
+  if (!port.ok()) return port.status();
+  return proxy::TcpAddress{*ip, *port};
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> SplitEq(
+    const std::string& what, const std::string& text) {
+  std::vector<std::string> parts = absl::StrSplit(text, '=');
+  if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
+    return Bad(absl::StrCat(what, ": \"", text, "\" needs the form A=B"));
+  }
+  return std::make_pair(parts[0], parts[1]);
+}
+
+bool Known(const std::string& name, const std::vector<std::string>& names) {
+  for (const auto& n : names) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<DaemonOptions> Validate(const PlaitdConfig& c) {
+  DaemonOptions o;
+  const std::string mode = c.has_mode() ? c.mode() : "udp";
+  if (mode == "tun") {
+    return Bad(
+        "--mode=tun: TUN packet I/O is not built yet; use --mode=udp "
+        "(unprivileged, plaitd to plaitd)");
+  }
+  if (mode != "udp") {
+    return Bad(absl::StrCat("--mode: \"", mode, "\" is not udp or tun"));
+  }
+  if (c.path_size() == 0) return Bad("--path: at least one is required");
+  for (const std::string& p : c.path()) {
+    auto ip = ParseIp("--path", p);
+    if (!ip.ok()) return ip.status();
+    for (const auto& seen : o.paths) {
+      if (seen == *ip) return Bad(absl::StrCat("--path: ", p, " given twice"));
+    }
+    o.paths.push_back(*ip);
+  }
+  if (c.has_udp_port()) {
+    if (c.udp_port() > 65535) {
+      return Bad(absl::StrCat("--udp-port: ", c.udp_port(), " is not a port"));
+    }
+    o.udp_port = static_cast<uint16_t>(c.udp_port());
+  }
+  for (const std::string& p : c.peer()) {
+    const std::string what = absl::StrCat("--peer \"", p, "\"");
+    auto kv = SplitEq("--peer", p);
+    if (!kv.ok()) return kv.status();
+    auto inner = ParseIp(what, kv->first);
+    if (!inner.ok()) return inner.status();
+    auto outer = ParseAddressPort(what, kv->second, false);
+    if (!outer.ok()) return outer.status();
+    o.peers.push_back({*inner, {outer->address, outer->port}});
+  }
+  if (c.has_peer_learning()) {
+    const std::string& l = c.peer_learning();
+    if (l == "off") {
+      o.peer_learning = io::udp::PeerLearning::kOff;
+    } else if (l == "same-address") {
+      o.peer_learning = io::udp::PeerLearning::kSameAddress;
+    } else if (l == "any") {
+      o.peer_learning = io::udp::PeerLearning::kAny;
+    } else {
+      return Bad(absl::StrCat("--peer-learning: \"", l,
+                              "\" is not off, same-address or any"));
+    }
+  }
+  for (const std::string& f : c.forward()) {
+    const std::string what = absl::StrCat("--forward \"", f, "\"");
+    auto kv = SplitEq("--forward", f);
+    if (!kv.ok()) return kv.status();
+    auto local = ParseAddressPort(what, kv->first, true);
+    if (!local.ok()) return local.status();
+    auto remote = ParseAddressPort(what, kv->second, false);
+    if (!remote.ok()) return remote.status();
+    if (remote->address.is_v4() != o.paths[0].is_v4()) {
+      return Bad(absl::StrCat(what,
+                              ": the remote's family differs from the first "
+                              "--path's"));
+    }
+    o.forwards.push_back({*local, *remote, o.paths[0]});
+  }
+  for (const std::string& s : c.serve()) {
+    const std::string what = absl::StrCat("--serve \"", s, "\"");
+    auto kv = SplitEq("--serve", s);
+    if (!kv.ok()) return kv.status();
+    auto port = ParsePort(what, kv->first, false);
+    if (!port.ok()) return port.status();
+    auto target = ParseAddressPort(what, kv->second, false);
+    if (!target.ok()) return target.status();
+    o.serves.push_back({*port, *target});
+  }
+  if (c.has_scheduler()) o.scheduler = c.scheduler();
+  if (!Known(o.scheduler, sched::SchedulerNames())) {
+    return Bad(absl::StrCat("--scheduler: \"", o.scheduler, "\" is not one of ",
+                            absl::StrJoin(sched::SchedulerNames(), ", ")));
+  }
+  if (c.has_congestion_control()) o.congestion_control = c.congestion_control();
+  if (!Known(o.congestion_control, cc::CongestionControlNames())) {
+    return Bad(absl::StrCat("--congestion-control: \"", o.congestion_control,
+                            "\" is not one of ",
+                            absl::StrJoin(cc::CongestionControlNames(), ", ")));
+  }
+  if (c.has_path_manager()) o.path_manager = c.path_manager();
+  if (!Known(o.path_manager, pm::PathManagerNames())) {
+    return Bad(absl::StrCat("--path-manager: \"", o.path_manager,
+                            "\" is not one of ",
+                            absl::StrJoin(pm::PathManagerNames(), ", ")));
+  }
+  if (c.has_log_format()) {
+    if (c.log_format() == "json") {
+      o.log_format = LogFormat::kJson;
+    } else if (c.log_format() != "text") {
+      return Bad(absl::StrCat("--log-format: \"", c.log_format(),
+                              "\" is not text or json"));
+    }
+  }
+  if (c.has_drain_timeout()) {
+    if (!(c.drain_timeout() >= 0 && c.drain_timeout() < 86400)) {
+      return Bad("--drain-timeout: must be between 0 and 86400 seconds");
+    }
+    o.drain_timeout = FromSeconds(c.drain_timeout());
+  }
+  if (c.has_stats_interval()) {
+    if (!(c.stats_interval() >= 0 && c.stats_interval() < 86400)) {
+      return Bad("--stats-interval: must be between 0 and 86400 seconds");
+    }
+    o.stats_interval = FromSeconds(c.stats_interval());
+  }
+  return o;
+}
+
+}  // namespace
+
+const char* UsageText() {
+  static const std::string* text = new std::string(
+      absl::StrFormat(kUsage, absl::StrJoin(sched::SchedulerNames(), ", "),
+                      absl::StrJoin(cc::CongestionControlNames(), ", "),
+                      absl::StrJoin(pm::PathManagerNames(), ", ")));
+  return text->c_str();
+}
+
+absl::StatusOr<DaemonOptions> ParseOptions(int argc, char** argv) {
+  PlaitdConfig flags;
+  std::string config_file;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      DaemonOptions o;
+      o.help = true;
+      return o;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      return Bad(absl::StrCat("unexpected argument \"", arg, "\""));
+    }
+    std::string name = arg.substr(2);
+    std::string value;
+    bool has_value = false;
+    if (const size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    bool known = false;
+    for (const FlagSpec& f : kFlags) known = known || name == f.name;
+    if (!known) return Bad(absl::StrCat("unknown flag --", name));
+    if (!has_value) {
+      if (i + 1 >= argc) return Bad(absl::StrCat("--", name, " needs a value"));
+      value = argv[++i];
+    }
+    if (absl::Status s = SetFlag(name, value, &flags, &config_file); !s.ok()) {
+      return s;
+    }
+  }
+  PlaitdConfig merged;
+  if (!config_file.empty()) {
+    auto file = ReadConfigFile(config_file);
+    if (!file.ok()) return file.status();
+    merged = *file;
+  }
+  merged.MergeFrom(flags);
+  auto options = Validate(merged);
+  if (!options.ok() && !config_file.empty()) {
+    // Say where the bad value may have come from.
+    return Bad(absl::StrCat(options.status().message(), " (flags and ",
+                            config_file, ")"));
+  }
+  return options;
+}
+
+}  // namespace plait::daemon

@@ -1,0 +1,46 @@
+// plaitd's command line and config file: parsed, merged (the file first,
+// then the flags) and validated into DaemonOptions. Every error names the
+// flag or field and the bad value; main() prints it and exits with 2.
+#ifndef PLAIT_DATAPLANE_DAEMON_OPTIONS_H_
+#define PLAIT_DATAPLANE_DAEMON_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dataplane/base/time.h"
+#include "dataplane/daemon/log.h"
+#include "dataplane/io/udp/udp_transport.h"
+#include "dataplane/proxy/forwarder.h"
+#include "dataplane/proxy/server.h"
+#include "dataplane/wire/ip_address.h"
+
+namespace plait::daemon {
+
+struct DaemonOptions {
+  bool help = false;
+  std::vector<wire::IpAddress> paths;
+  std::vector<io::udp::UdpTransportConfig::Peer> peers;
+  uint16_t udp_port = 47100;
+  io::udp::PeerLearning peer_learning = io::udp::PeerLearning::kSameAddress;
+  // ForwardSpec::source is paths[0].
+  std::vector<proxy::ForwardSpec> forwards;
+  std::vector<proxy::ServeSpec> serves;
+  std::string scheduler = "minrtt";
+  std::string congestion_control = "cubic";
+  std::string path_manager = "fullmesh";
+  LogFormat log_format = LogFormat::kText;
+  Duration drain_timeout = Seconds(30);
+  Duration stats_interval = Seconds(0);
+};
+
+// The --help text.
+const char* UsageText();
+
+// argv as main() gets it. InvalidArgument naming the problem.
+absl::StatusOr<DaemonOptions> ParseOptions(int argc, char** argv);
+
+}  // namespace plait::daemon
+
+#endif  // PLAIT_DATAPLANE_DAEMON_OPTIONS_H_

@@ -1,0 +1,149 @@
+#include "dataplane/daemon/options.h"
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace plait::daemon {
+namespace {
+
+absl::StatusOr<DaemonOptions> Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "plaitd");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  return ParseOptions(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string WriteFile(const std::string& text) {
+  const std::string path =
+      std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") +
+      "/plaitd_options_test.textproto";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(OptionsTest, ParsesEveryFlag) {
+  auto o = Parse({"--mode=udp",
+                  "--path",
+                  "127.0.0.1",
+                  "--path=127.0.0.2",
+                  "--peer",
+                  "127.0.0.3=127.0.0.3:4000",
+                  "--udp-port=4001",
+                  "--forward",
+                  "127.0.0.1:8080=127.0.0.3:80",
+                  "--serve",
+                  "80=127.0.0.1:9000",
+                  "--scheduler=roundrobin",
+                  "--congestion-control",
+                  "lia",
+                  "--path-manager=explicit",
+                  "--log-format=json",
+                  "--drain-timeout=2.5",
+                  "--stats-interval",
+                  "1",
+                  "--peer-learning=off"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  ASSERT_EQ(o->paths.size(), 2u);
+  EXPECT_EQ(o->paths[1].ToString(), "127.0.0.2");
+  ASSERT_EQ(o->peers.size(), 1u);
+  EXPECT_EQ(o->peers[0].outer.port, 4000);
+  EXPECT_EQ(o->udp_port, 4001);
+  ASSERT_EQ(o->forwards.size(), 1u);
+  EXPECT_EQ(o->forwards[0].listen.port, 8080);
+  EXPECT_EQ(o->forwards[0].remote.port, 80);
+  EXPECT_EQ(o->forwards[0].source.ToString(), "127.0.0.1");
+  ASSERT_EQ(o->serves.size(), 1u);
+  EXPECT_EQ(o->serves[0].port, 80);
+  EXPECT_EQ(o->serves[0].target.port, 9000);
+  EXPECT_EQ(o->scheduler, "roundrobin");
+  EXPECT_EQ(o->congestion_control, "lia");
+  EXPECT_EQ(o->path_manager, "explicit");
+  EXPECT_EQ(o->log_format, LogFormat::kJson);
+  EXPECT_EQ(o->drain_timeout, Milliseconds(2500));
+  EXPECT_EQ(o->stats_interval, Seconds(1));
+  EXPECT_EQ(o->peer_learning, io::udp::PeerLearning::kOff);
+}
+
+TEST(OptionsTest, ConfigFileThenFlags) {
+  const std::string file = WriteFile(
+      "path: \"127.0.0.1\"\n"
+      "forward: \"127.0.0.1:1=127.0.0.3:80\"\n"
+      "scheduler: \"blest\"\n"
+      "udp_port: 5000\n");
+  auto o = Parse({"--config", file, "--path", "127.0.0.2", "--udp-port=6000"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  // Lists add up (the file's first), scalars from flags win.
+  ASSERT_EQ(o->paths.size(), 2u);
+  EXPECT_EQ(o->paths[0].ToString(), "127.0.0.1");
+  EXPECT_EQ(o->forwards.size(), 1u);
+  EXPECT_EQ(o->scheduler, "blest");
+  EXPECT_EQ(o->udp_port, 6000);
+}
+
+TEST(OptionsTest, ErrorsNameTheProblem) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{"--mode=tun", "--path", "10.0.0.1"}, "TUN packet I/O is not built"},
+      {{"--mode=foo", "--path", "10.0.0.1"}, "--mode: \"foo\""},
+      {{}, "--path: at least one is required"},
+      {{"--path", "nonsense"}, "--path: \"nonsense\" is not an IP address"},
+      {{"--path", "10.0.0.1", "--path", "10.0.0.1"}, "given twice"},
+      {{"--path", "10.0.0.1", "--forward", "10.0.0.1:80"}, "needs the form"},
+      {{"--path", "10.0.0.1", "--forward", "10.0.0.1:x=10.0.0.2:80"},
+       "--forward \"10.0.0.1:x=10.0.0.2:80\": \"x\" is not a port"},
+      {{"--path", "10.0.0.1", "--serve", "0=10.0.0.1:80"}, "is not a port"},
+      {{"--path", "10.0.0.1", "--peer", "10.0.0.2=10.0.0.2"}, "ADDR:PORT"},
+      {{"--path", "10.0.0.1", "--scheduler", "fifo"},
+       "--scheduler: \"fifo\" is not one of minrtt"},
+      {{"--path", "10.0.0.1", "--congestion-control", "bbr"},
+       "--congestion-control: \"bbr\""},
+      {{"--path", "10.0.0.1", "--path-manager", "x"}, "--path-manager"},
+      {{"--path", "10.0.0.1", "--log-format", "xml"}, "--log-format"},
+      {{"--path", "10.0.0.1", "--drain-timeout", "soon"}, "--drain-timeout"},
+      {{"--path", "10.0.0.1", "--peer-learning", "all"}, "--peer-learning"},
+      {{"--bogus"}, "unknown flag --bogus"},
+      {{"--path"}, "--path needs a value"},
+      {{"stray"}, "unexpected argument \"stray\""},
+      {{"--config", "/nonexistent/plaitd.textproto"}, "cannot read"},
+  };
+  for (const Case& c : cases) {
+    auto o = Parse(c.args);
+    ASSERT_FALSE(o.ok()) << c.message;
+    EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(o.status().message().find(c.message), std::string::npos)
+        << o.status().message() << " does not contain " << c.message;
+  }
+}
+
+TEST(OptionsTest, ConfigSyntaxErrorNamesFileAndLine) {
+  const std::string file = WriteFile("path: \"10.0.0.1\"\nforwad: \"x\"\n");
+  auto o = Parse({"--config", file});
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find(file + ":2:"), std::string::npos)
+      << o.status().message();
+  EXPECT_NE(o.status().message().find("forwad"), std::string::npos);
+}
+
+TEST(OptionsTest, HelpMentionsEveryFlag) {
+  auto o = Parse({"--help"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->help);
+  const std::string usage = UsageText();
+  for (const char* flag :
+       {"--mode", "--path", "--peer", "--peer-learning", "--udp-port",
+        "--forward", "--serve", "--scheduler", "--congestion-control",
+        "--path-manager", "--config", "--log-format", "--drain-timeout",
+        "--stats-interval", "--help"}) {
+    EXPECT_NE(usage.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
+}  // namespace plait::daemon

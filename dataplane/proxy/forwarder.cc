@@ -1,0 +1,105 @@
+#include "dataplane/proxy/forwarder.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace plait::proxy {
+namespace {
+
+// Connections accepted per wake-up; the rest wait for the next iteration.
+constexpr int kAcceptsPerWakeup = 16;
+
+std::string PeerName(int fd) {
+  sockaddr_storage storage;
+  socklen_t length = sizeof(storage);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
+    return "?";
+  }
+  char host[64] = "?";
+  uint16_t port = 0;
+  if (storage.ss_family == AF_INET) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
+    inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+    port = ntohs(sin->sin_port);
+    return absl::StrCat(host, ":", port);
+  }
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+  port = ntohs(sin6->sin6_port);
+  return absl::StrCat("[", host, "]:", port);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(
+    runtime::EventLoop* loop, stack::Stack* stack, BridgeSet* bridges,
+    const ForwardSpec& spec, const mptcp::MptcpConfig& config,
+    std::function<void(const absl::Status&)> on_connect_error) {
+  auto listener = ListenTcp(spec.listen);
+  if (!listener.ok()) return listener.status();
+  auto port = LocalPort(listener->get());
+  if (!port.ok()) return port.status();
+  std::unique_ptr<Forwarder> forwarder(new Forwarder(
+      loop, stack, bridges, spec, config, std::move(*listener), *port));
+  forwarder->on_connect_error_ = std::move(on_connect_error);
+  Forwarder* raw = forwarder.get();
+  absl::Status status =
+      loop->Register(raw->listener_.get(), runtime::Interest::kRead,
+                     [raw](runtime::Readiness) { raw->OnAcceptable(); });
+  if (!status.ok()) return status;
+  return forwarder;
+}
+
+Forwarder::Forwarder(runtime::EventLoop* loop, stack::Stack* stack,
+                     BridgeSet* bridges, const ForwardSpec& spec,
+                     const mptcp::MptcpConfig& config,
+                     runtime::ScopedFd listener, uint16_t port)
+    : loop_(loop),
+      stack_(stack),
+      bridges_(bridges),
+      spec_(spec),
+      config_(config),
+      listener_(std::move(listener)),
+      port_(port) {}
+
+Forwarder::~Forwarder() { StopAccepting(); }
+
+void Forwarder::StopAccepting() {
+  if (!listener_.valid()) return;
+  (void)loop_->Unregister(listener_.get());
+  listener_.reset();
+}
+
+void Forwarder::OnAcceptable() {
+  for (int i = 0; i < kAcceptsPerWakeup && listener_.valid(); ++i) {
+    auto socket = AcceptTcp(listener_.get());
+    if (!socket.ok()) {
+      if (on_connect_error_) on_connect_error_(socket.status());
+      return;
+    }
+    if (!socket->valid()) return;
+    BridgeInfo info;
+    info.kind = "forward";
+    info.client = PeerName(socket->get());
+    info.target =
+        absl::StrCat(spec_.remote.address.ToString(), ":", spec_.remote.port);
+    Bridge* bridge =
+        bridges_->Create(std::move(*socket), /*connecting=*/false, info);
+    auto connection =
+        stack_->Connect(config_, spec_.source, spec_.remote.address,
+                        spec_.remote.port, bridge, loop_->Now());
+    if (!connection.ok()) {
+      if (on_connect_error_) on_connect_error_(connection.status());
+      bridge->Fail();
+      continue;
+    }
+    bridge->Attach(*connection);
+  }
+}
+
+}  // namespace plait::proxy

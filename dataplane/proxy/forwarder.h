@@ -1,0 +1,62 @@
+// Outbound proxying: a local TCP listener whose every accepted connection is
+// carried over a new MPTCP connection to one configured remote
+// (`--forward LOCAL_ADDR:PORT=REMOTE_ADDR:PORT`).
+#ifndef PLAIT_DATAPLANE_PROXY_FORWARDER_H_
+#define PLAIT_DATAPLANE_PROXY_FORWARDER_H_
+
+#include <functional>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "dataplane/mptcp/mptcp_connection.h"
+#include "dataplane/proxy/bridge_set.h"
+#include "dataplane/proxy/socket_util.h"
+#include "dataplane/runtime/event_loop.h"
+#include "dataplane/stack/stack.h"
+#include "dataplane/wire/ip_address.h"
+
+namespace plait::proxy {
+
+struct ForwardSpec {
+  TcpAddress listen;  // port 0: the kernel picks one (see port())
+  TcpAddress remote;  // the MPTCP peer's (inner) address and port
+  // The local path address of the initial subflow; the path manager opens
+  // the others.
+  wire::IpAddress source;
+};
+
+class Forwarder {
+ public:
+  // Listens at once. `stack` and `bridges` must outlive the forwarder.
+  // Errors: the listener's bind/listen.
+  static absl::StatusOr<std::unique_ptr<Forwarder>> Create(
+      runtime::EventLoop* loop, stack::Stack* stack, BridgeSet* bridges,
+      const ForwardSpec& spec, const mptcp::MptcpConfig& config,
+      std::function<void(const absl::Status&)> on_connect_error = nullptr);
+  ~Forwarder();
+  Forwarder(const Forwarder&) = delete;
+  Forwarder& operator=(const Forwarder&) = delete;
+
+  uint16_t port() const { return port_; }
+  // Closes the listener (the drain's first step).
+  void StopAccepting();
+
+ private:
+  Forwarder(runtime::EventLoop* loop, stack::Stack* stack, BridgeSet* bridges,
+            const ForwardSpec& spec, const mptcp::MptcpConfig& config,
+            runtime::ScopedFd listener, uint16_t port);
+  void OnAcceptable();
+
+  runtime::EventLoop* const loop_;  // Not owned.
+  stack::Stack* const stack_;       // Not owned.
+  BridgeSet* const bridges_;        // Not owned.
+  const ForwardSpec spec_;
+  const mptcp::MptcpConfig config_;
+  runtime::ScopedFd listener_;
+  const uint16_t port_;
+  std::function<void(const absl::Status&)> on_connect_error_;
+};
+
+}  // namespace plait::proxy
+
+#endif  // PLAIT_DATAPLANE_PROXY_FORWARDER_H_

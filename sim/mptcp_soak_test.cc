@@ -14,6 +14,7 @@
 // Not covered because the runner cannot do it: data in both directions (the
 // runner's flows send client to server only).
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <iostream>
@@ -342,25 +343,19 @@ void RunSeed(uint64_t seed, Totals& t) {
 }
 
 // Seeds that fail for a known reason not fixed yet. Each still runs, and
-// must still fail: one that passes is to be taken off the list.
+// must still fail: one that passes is to be taken off the list. None now.
 //
-// No data-level flow control at the sender: it keeps up to its own send
-// buffer in flight, while the receiver takes bytes from a subflow only into
-// room in its data-level buffer. With a send buffer larger than the peer's
-// receive buffer, bytes past a hole fill that buffer, the subflows holding
-// more of them close their windows, and the bytes for the hole, reinjected
-// behind them, cannot get in. Seed 533 shows it after path flaps: 92 KB of
-// 192 KB delivered, 67 segments dropped by the receiver for lack of room,
-// and the connection stalls until the run ends.
-//
-// (Seeds 64, 137, 428, 470, 690, 939 and 979 failed because data could be
-// stranded after the DATA_FIN; subflows now stay open until every byte is
-// DATA_ACKed, and a data-level timer resends what lost its DATA_ACK.)
-constexpr uint64_t kKnownFailures[] = {533};
+// History: seeds 64, 137, 428, 470, 690, 939 and 979 failed because data
+// could be stranded after the DATA_FIN (subflows now stay open until every
+// byte is DATA_ACKed, and a data-level timer resends what lost its
+// DATA_ACK); seed 533 stalled because the sender kept its whole send buffer
+// in flight past the receiver's data-level room (it now respects the
+// peer's data-level window, RFC 8684 3.3.4).
+constexpr std::array<uint64_t, 0> kKnownFailures{};
 
 bool KnownFailure(uint64_t seed) {
-  return std::find(std::begin(kKnownFailures), std::end(kKnownFailures),
-                   seed) != std::end(kKnownFailures);
+  return std::find(kKnownFailures.begin(), kKnownFailures.end(), seed) !=
+         kKnownFailures.end();
 }
 
 class MptcpSoakTest : public testing::TestWithParam<int> {};

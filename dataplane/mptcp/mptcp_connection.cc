@@ -721,6 +721,7 @@ void MptcpConnection::SubflowIncoming(Subflow& sf, const wire::Segment& s,
     FallBackOn(sf, now);
     return;
   }
+  segment_data_ack_.reset();
   for (const wire::MptcpOption& o : s.mptcp_options()) {
     if (const auto* mpc = std::get_if<wire::MpCapable>(&o)) {
       if (!is_client_ && sf.initial && mpc->data_level_length &&
@@ -740,6 +741,14 @@ void MptcpConnection::SubflowIncoming(Subflow& sf, const wire::Segment& s,
       sf.peer_backup = prio->backup;
     }
   }
+  if (segment_data_ack_ && !s.tcp.has(TcpHeader::kSyn)) {
+    // The window field of a segment carrying a DATA_ACK is the peer's
+    // connection-level receive window (RFC 8684 3.3.4); the edge never
+    // moves back, as Linux's ack_update_msk keeps the furthest.
+    const uint64_t edge = *segment_data_ack_ + (uint64_t{s.tcp.window}
+                                                << sf.tcp->peer_window_shift());
+    if (!data_wnd_end_ || edge > *data_wnd_end_) data_wnd_end_ = edge;
+  }
   // Last: falling back changes how everything above is read.
   if (const wire::MpFail* fail = Find<wire::MpFail>(s))
     OnMpFail(sf, *fail, now);
@@ -753,6 +762,7 @@ void MptcpConnection::ProcessDss(Subflow& sf, const wire::Dss& dss, Time now) {
             : wire::ExpandDataAck32(static_cast<uint32_t>(*dss.data_ack),
                                     LocalDsn(data_una_));
     OnDataAck(ack, now);
+    segment_data_ack_ = ack - local_idsn_ - 1;
     if (sf.join && is_client_ && !sf.usable && !sf.join_failed) {
       sf.usable = true;  // the fourth ACK of MP_JOIN
       ReportJoinEstablished(sf, now);
@@ -968,8 +978,14 @@ Duration MptcpConnection::DataRetransmitTimeout() const {
   return rto;
 }
 
+bool MptcpConnection::DataWindowClosed() const {
+  return mptcp_ && !closed_ && !aborting_ && data_wnd_end_ &&
+         data_una_ == data_snd_nxt_ && send_.end_offset() > data_snd_nxt_ &&
+         data_snd_nxt_ >= *data_wnd_end_;
+}
+
 void MptcpConnection::ArmDataTimer(Time now) {
-  if (!DataLevelOutstanding()) {
+  if (!DataLevelOutstanding() && !DataWindowClosed()) {
     data_rtx_at_ = kNever;
     data_rtx_backoff_ = 0;
     return;
@@ -981,6 +997,15 @@ void MptcpConnection::ArmDataTimer(Time now) {
 
 void MptcpConnection::DataTimerExpired(Time now) {
   data_rtx_at_ = kNever;
+  if (DataWindowClosed()) {
+    // The peer's window is closed and nothing is in flight: the update
+    // that opens it may have been lost. One byte past the edge asks for a
+    // fresh DATA_ACK and window (TCP's persist probe, at the data level).
+    ++stats_.data_window_probes;
+    data_rtx_backoff_ = std::min(data_rtx_backoff_ + 1, kMaxDataRtxBackoff);
+    data_wnd_end_ = data_snd_nxt_ + 1;
+    return;
+  }
   if (!DataLevelOutstanding()) return;
   ++stats_.data_retransmit_timeouts;
   data_rtx_backoff_ = std::min(data_rtx_backoff_ + 1, kMaxDataRtxBackoff);
@@ -1271,6 +1296,14 @@ void MptcpConnection::Pump(Time now) {
       end = e;
       reinjection = true;
       break;
+    }
+    if (!reinjection && data_wnd_end_) {
+      // New data only within the peer's data-level window; what was sent
+      // already may go again (reinjection) wherever it lies.
+      end = std::min(end, std::max(*data_wnd_end_, begin));
+      if (begin >= end && send_.end_offset() > begin) {
+        ++stats_.data_window_limited;
+      }
     }
     if (begin >= end) break;
     // Sender-side silly window avoidance (RFC 9293 3.8.6.2.1) at the data

@@ -180,6 +180,9 @@ struct MptcpStats {
   uint64_t bytes_reinjected = 0;
   // The data-level timer fired: nothing DATA_ACKed for a subflow RTO.
   uint64_t data_retransmit_timeouts = 0;
+  // Pump found new data but the peer's data-level window closed.
+  uint64_t data_window_limited = 0;
+  uint64_t data_window_probes = 0;  // one byte sent into a closed window
   uint64_t mappings_received = 0;
   uint64_t checksum_failures = 0;
   uint64_t subflow_resets = 0;  // subflows we reset for protocol errors
@@ -412,6 +415,7 @@ class MptcpConnection {
   void SendSignals(Time now);
   void PathTimers(Time now);
   bool DataLevelOutstanding() const;
+  bool DataWindowClosed() const;
   Duration DataRetransmitTimeout() const;
   void ArmDataTimer(Time now);
   void DataTimerExpired(Time now);
@@ -456,6 +460,11 @@ class MptcpConnection {
   tcp::SendBuffer send_;
   uint64_t data_snd_nxt_ = 0;  // next offset not yet given to any subflow
   uint64_t data_una_ = 0;      // offset DATA_ACKed
+  // RFC 8684 3.3.4: the peer's receive window is shared by all subflows and
+  // counted from the DATA_ACK; new data is not sent past its right edge
+  // (the furthest DATA_ACK + window seen). Unknown until a DATA_ACK comes.
+  std::optional<uint64_t> data_wnd_end_;
+  std::optional<uint64_t> segment_data_ack_;  // this segment's, as an offset
   std::deque<std::pair<uint64_t, uint64_t>> reinject_;  // [begin, end)
   bool close_requested_ = false;
   uint64_t fin_offset_ = 0;

@@ -749,8 +749,8 @@ TEST(MptcpConnectionTest, DataFinOnAPureAckIsDataAckedAtOnce) {
   };
   const size_t logged = loop.log.size();
   loop.server->Close(loop.now);
-  ASSERT_TRUE(loop.RunUntil([&] { return loop.apps[0].end_of_stream; },
-                            Seconds(1)));
+  ASSERT_TRUE(
+      loop.RunUntil([&] { return loop.apps[0].end_of_stream; }, Seconds(1)));
   std::optional<uint64_t> fin_dsn;
   bool acked = false;
   for (size_t i = logged; i < loop.log.size(); ++i) {
@@ -768,6 +768,51 @@ TEST(MptcpConnectionTest, DataFinOnAPureAckIsDataAckedAtOnce) {
   }
   ASSERT_TRUE(fin_dsn.has_value());
   EXPECT_TRUE(acked);
+}
+
+// RFC 8684 3.3.4: the window in a segment carrying a DATA_ACK is the
+// connection-level receive window, counted from the DATA_ACK. The server
+// here advertises 64 << 7 = 8 KiB in every segment (as a Linux receiver
+// with a nearly full MPTCP buffer would): the client never maps data past
+// the furthest DATA_ACK + window it has seen, and the transfer completes.
+// It used to keep its whole send buffer in flight; the kernel dropped what
+// lay beyond (its NoDSSInWindow counter).
+TEST(MptcpConnectionTest, SenderStaysWithinTheDataLevelWindow) {
+  MptcpLoopback loop(MptcpConfig{}, MptcpConfig{});
+  loop.record = true;
+  constexpr uint16_t kWindow = 64;
+  loop.mutate = [&](int from, std::vector<uint8_t>& bytes) {
+    if (from != 1) return;
+    const auto s = *wire::ParseSegment(bytes);
+    if (s.tcp.has(TcpHeader::kSyn)) return;
+    const size_t tcp =
+        bytes.size() - s.tcp.payload.size() - s.tcp.header_length();
+    bytes[tcp + 14] = kWindow >> 8;
+    bytes[tcp + 15] = kWindow & 0xff;
+    ASSERT_TRUE(wire::FillTcpChecksum(s.ip.src, s.ip.dst,
+                                      absl::MakeSpan(bytes).subspan(tcp))
+                    .ok());
+  };
+  Open(loop);
+  TransferBothWays(loop, 300000, 0);
+  uint64_t edge = 0;
+  size_t mappings = 0;
+  for (size_t i = 0; i < loop.log.size(); ++i) {
+    const wire::Segment s = Parse(loop.log[i]);
+    const auto dss = FindOption<wire::Dss>(s);
+    if (!dss) continue;
+    if (loop.log[i].from == 1 && dss->data_ack && dss->data_ack_64) {
+      edge = std::max<uint64_t>(edge, *dss->data_ack + (kWindow << 7));
+    }
+    if (loop.log[i].from == 0 && dss->mapping && dss->mapping->dsn_64 &&
+        dss->mapping->data_level_length > 0 && edge > 0) {
+      ++mappings;
+      EXPECT_LE(dss->mapping->dsn + dss->mapping->data_level_length, edge)
+          << "packet " << i;
+    }
+  }
+  EXPECT_GT(mappings, 20u);
+  EXPECT_GT(loop.client->stats().data_window_limited, 0u);
 }
 
 // Found by the soak (seed 601): the client's last bytes were TCP-acked,

@@ -113,6 +113,8 @@ class TcpConnection {
 
   TcpState state() const { return state_; }
   const TcpEndpoints& endpoints() const { return endpoints_; }
+  // The shift the peer applies to the windows it advertises (RFC 7323).
+  uint8_t peer_window_shift() const { return snd_wscale_; }
   const TcpStats& stats() const { return stats_; }
   const cc::CongestionControl& congestion_control() const { return *cc_; }
   const RttEstimator& rtt() const { return rtt_; }

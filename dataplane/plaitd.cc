@@ -1,7 +1,8 @@
-// plaitd: carries applications' TCP connections over MPTCP. UDP mode only
-// for now: one stack behind a UdpTransport on one event-loop thread, with
-// the proxy's forwarders (local TCP listeners -> MPTCP) and servers (MPTCP
-// -> local TCP). Exit codes: 0 after a drain, 1 a runtime failure, 2 bad
+// plaitd: carries applications' TCP connections over MPTCP. One stack on
+// one event-loop thread, behind a UdpTransport (--mode=udp, plaitd to
+// plaitd) or a TUN device (--mode=tun, real MPTCP on the wire), with the
+// proxy's forwarders (local TCP listeners -> MPTCP) and servers (MPTCP ->
+// local TCP). Exit codes: 0 after a drain, 1 a runtime failure, 2 bad
 // flags or config.
 #include <cstdio>
 #include <memory>

@@ -448,7 +448,9 @@ TEST_P(CoupledFairnessTest, MptcpTakesNoMoreThanItsShare) {
   std::printf("%s: MPTCP %.2f Mbit/s, CUBIC %.2f Mbit/s, ratio %.3f\n",
               cc.c_str(), r.flows[0].goodput_mbps, r.flows[1].goodput_mbps,
               ratio);
-  if (cc != "cubic") EXPECT_LE(ratio, 1.3);
+  if (cc != "cubic") {
+    EXPECT_LE(ratio, 1.3);
+  }
   EXPECT_GE(LinkNamed(r, "bottleneck:left->right").utilization, 0.9);
 }
 

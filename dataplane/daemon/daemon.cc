@@ -16,7 +16,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "dataplane/daemon/node.h"
+#include "dataplane/daemon/tun_node.h"
 #include "dataplane/daemon/udp_node.h"
+#include "dataplane/io/tun/tun_device.h"
 #include "dataplane/io/udp/encapsulation.h"
 #include "dataplane/pm/path_manager.h"
 #include "dataplane/proxy/bridge_set.h"
@@ -44,8 +47,11 @@ uint64_t RandomSeed() {
 mptcp::MptcpConfig ConnectionConfig(const DaemonOptions& o) {
   mptcp::MptcpConfig config;
   const bool v4 = o.paths[0].is_v4();
-  // What a 1500-byte path carries inside the encapsulation.
-  config.tcp.mss = static_cast<uint16_t>(io::udp::InnerMss(v4, v4, 1500));
+  // What a 1500-byte path carries: inside the encapsulation in UDP mode,
+  // less the IP and TCP headers in TUN mode (the device's MTU is 1500).
+  config.tcp.mss = static_cast<uint16_t>(o.mode == Mode::kUdp
+                                             ? io::udp::InnerMss(v4, v4, 1500)
+                                             : 1500 - (v4 ? 20 : 40) - 20);
   config.tcp.congestion_control = o.congestion_control;
   config.scheduler = o.scheduler;
   config.path_manager = o.path_manager;
@@ -69,6 +75,7 @@ struct Tally {
   uint64_t up = 0;
   uint64_t down = 0;
   std::vector<uint64_t> subflow_sent;
+  std::vector<uint64_t> subflow_received;
 };
 
 void AddSubflowFields(const mptcp::MptcpConnection& c,
@@ -84,6 +91,108 @@ void AddSubflowFields(const mptcp::MptcpConnection& c,
     fields->emplace_back(p + "retransmitted_bytes",
                          sf.stats().bytes_retransmitted);
   }
+}
+
+// The mode's packet I/O and what the daemon logs about it.
+struct OpenedNode {
+  std::unique_ptr<Node> node;
+  // The mode's own fields of the "started" line.
+  std::vector<LogField> started;
+  // Logs the mode's counters; called before the node goes.
+  std::function<void()> log_stats;
+};
+
+absl::StatusOr<OpenedNode> OpenUdpNode(runtime::EventLoop* loop,
+                                       const DaemonOptions& o,
+                                       const stack::StackConfig& stack_config,
+                                       Logger* log) {
+  io::udp::UdpTransportConfig transport;
+  for (const wire::IpAddress& path : o.paths) {
+    transport.paths.push_back({path, {path, o.udp_port}});
+  }
+  transport.peers = o.peers;
+  transport.learning = o.peer_learning;
+  auto node_or = UdpNode::Create(loop, transport, stack_config);
+  if (!node_or.ok()) return node_or.status();
+  UdpNode* node = node_or->get();
+  for (size_t i = 0; i < node->transport().path_count(); ++i) {
+    log->Info("path",
+              {{"address", node->transport().inner_address(i).ToString()},
+               {"udp", node->transport().socket(i).local().ToString()}});
+  }
+  OpenedNode opened;
+  opened.node = std::move(*node_or);
+  opened.started = {{"mode", "udp"},
+                    {"udp_port", static_cast<uint64_t>(o.udp_port)}};
+  opened.log_stats = [node, log] {
+    for (size_t i = 0; i < node->transport().path_count(); ++i) {
+      const auto& s = node->transport().socket(i).stats();
+      log->Info("path_stats",
+                {{"path", node->transport().inner_address(i).ToString()},
+                 {"sent_datagrams", s.sent},
+                 {"received_datagrams", s.received},
+                 {"send_errors", s.send_errors},
+                 {"queue_full", s.queue_full}});
+    }
+    const auto& ts = node->transport().stats();
+    uint64_t dropped = 0;
+    for (uint64_t d : ts.dropped) dropped += d;
+    log->Info("transport_stats", {{"delivered", ts.delivered},
+                                  {"dropped", dropped},
+                                  {"send_no_peer", ts.send_no_peer},
+                                  {"flush_errors", node->flush_errors()}});
+  };
+  return opened;
+}
+
+absl::StatusOr<OpenedNode> OpenTunNode(runtime::EventLoop* loop,
+                                       const DaemonOptions& o,
+                                       const stack::StackConfig& stack_config,
+                                       Logger* log) {
+  io::tun::TunDeviceConfig device;
+  device.name = o.tun_name;
+  device.path_addresses = o.paths;
+  device.no_routing = o.no_routing;
+  auto node_or = TunNode::Create(loop, device, stack_config);
+  if (!node_or.ok()) {
+    return absl::Status(node_or.status().code(),
+                        absl::StrCat("TUN device \"", o.tun_name,
+                                     "\": ", node_or.status().message()));
+  }
+  TunNode* node = node_or->get();
+  const io::tun::TunRouting* routing = node->device().routing();
+  for (const wire::IpAddress& path : o.paths) {
+    log->Info("path", {{"address", path.ToString()},
+                       {"tun", node->device().name()},
+                       {"routed", routing != nullptr}});
+  }
+  const uint64_t routes =
+      routing == nullptr ? 0 : routing->added_routes().size();
+  log->Info("tun", {{"device", node->device().name()},
+                    {"ifindex", node->device().ifindex()},
+                    {"routes_added", routes},
+                    {"routing", o.no_routing ? "operator" : "plaitd"}});
+  OpenedNode opened;
+  opened.node = std::move(*node_or);
+  opened.started = {{"mode", "tun"}, {"tun", node->device().name()}};
+  opened.log_stats = [node, log] {
+    const io::tun::TunDevice::Stats& s = node->device().stats();
+    std::vector<LogField> fields = {{"device", node->device().name()},
+                                    {"packets_in", s.packets_in},
+                                    {"bytes_in", s.bytes_in},
+                                    {"packets_out", s.packets_out},
+                                    {"bytes_out", s.bytes_out},
+                                    {"write_blocked", s.write_blocked},
+                                    {"read_errors", node->read_errors()}};
+    for (size_t d = 0; d < io::tun::TunDevice::kDropCount; ++d) {
+      fields.emplace_back(
+          absl::StrCat("drop_", io::tun::TunDevice::DropName(
+                                    static_cast<io::tun::TunDevice::Drop>(d))),
+          s.drops[d]);
+    }
+    log->Info("tun_stats", fields);
+  };
+  return opened;
 }
 
 }  // namespace
@@ -106,23 +215,12 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
   // Before any thread exists (EventLoop::HandleSignal's contract).
   if (absl::Status s = drain.InstallSignalHandlers(); !s.ok()) return s;
 
-  io::udp::UdpTransportConfig transport;
-  for (const wire::IpAddress& path : o.paths) {
-    transport.paths.push_back({path, {path, o.udp_port}});
-  }
-  transport.peers = o.peers;
-  transport.learning = o.peer_learning;
   stack::StackConfig stack_config;
   stack_config.seed = RandomSeed();
-  auto node_or = UdpNode::Create(l, transport, stack_config);
-  if (!node_or.ok()) return node_or.status();
-  std::unique_ptr<UdpNode> node = std::move(*node_or);
-
-  for (size_t i = 0; i < node->transport().path_count(); ++i) {
-    log->Info("path",
-              {{"address", node->transport().inner_address(i).ToString()},
-               {"udp", node->transport().socket(i).local().ToString()}});
-  }
+  auto opened = o.mode == Mode::kTun ? OpenTunNode(l, o, stack_config, log)
+                                     : OpenUdpNode(l, o, stack_config, log);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<Node> node = std::move(opened->node);
 
   const mptcp::MptcpConfig config = ConnectionConfig(o);
   if (absl::Status s = pm::ValidateConfig(config.path_manager_config);
@@ -218,11 +316,21 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
       t.down = b.stats().to_socket;
       if (const mptcp::MptcpConnection* c = b.connection(); c != nullptr) {
         t.subflow_sent.resize(c->subflow_count(), 0);
+        t.subflow_received.resize(c->subflow_count(), 0);
         for (size_t i = 0; i < c->subflow_count(); ++i) {
-          const uint64_t sent = c->subflow(i).stats().bytes_sent;
+          const tcp::TcpConnection& sf = c->subflow(i);
+          const uint64_t sent = sf.stats().bytes_sent;
+          const uint64_t received = sf.stats().bytes_delivered;
+          fields.emplace_back(
+              absl::StrCat("sf", i, "_local"),
+              Endpoint(sf.endpoints().local, sf.endpoints().local_port));
           fields.emplace_back(absl::StrCat("sf", i, "_send_mbps"),
                               (sent - t.subflow_sent[i]) * 8 / interval / 1e6);
+          fields.emplace_back(
+              absl::StrCat("sf", i, "_recv_mbps"),
+              (received - t.subflow_received[i]) * 8 / interval / 1e6);
           t.subflow_sent[i] = sent;
+          t.subflow_received[i] = received;
         }
       }
       log->Info("conn_stats", fields);
@@ -235,31 +343,24 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
 
   std::vector<std::string> paths;
   for (const auto& p : o.paths) paths.push_back(p.ToString());
-  log->Info("started", {{"mode", "udp"},
-                        {"paths", absl::StrJoin(paths, ",")},
-                        {"udp_port", static_cast<uint64_t>(o.udp_port)},
-                        {"scheduler", o.scheduler},
-                        {"congestion_control", o.congestion_control},
-                        {"path_manager", o.path_manager}});
+  std::vector<LogField> started = std::move(opened->started);
+  started.insert(started.end(), {{"paths", absl::StrJoin(paths, ",")},
+                                 {"scheduler", o.scheduler},
+                                 {"congestion_control", o.congestion_control},
+                                 {"path_manager", o.path_manager}});
+  log->Info("started", started);
 
   absl::Status status = l->Run();
 
-  for (size_t i = 0; i < node->transport().path_count(); ++i) {
-    const auto& s = node->transport().socket(i).stats();
-    log->Info("path_stats",
-              {{"path", node->transport().inner_address(i).ToString()},
-               {"sent_datagrams", s.sent},
-               {"received_datagrams", s.received},
-               {"send_errors", s.send_errors},
-               {"queue_full", s.queue_full}});
-  }
-  const auto& ts = node->transport().stats();
-  uint64_t dropped = 0;
-  for (uint64_t d : ts.dropped) dropped += d;
-  log->Info("transport_stats",
-            {{"delivered", ts.delivered},
-             {"dropped", dropped},
-             {"send_no_peer", ts.send_no_peer},
+  opened->log_stats();
+  const stack::Stack::Stats& ss = node->stack()->stats();
+  log->Info("stack_stats",
+            {{"segments", ss.segments},
+             {"bad_checksum", ss.bad_checksum},
+             {"malformed", ss.malformed},
+             {"no_connection", ss.no_connection},
+             {"refused", ss.refused},
+             {"joins", ss.joins},
              {"open_connections", static_cast<uint64_t>(bridges.size())}});
   // The stacks' connections call their owners (the bridges): they go first.
   forwarders.clear();

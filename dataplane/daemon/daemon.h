@@ -1,5 +1,6 @@
-// The UDP-mode daemon, assembled: event loop, signals and drain, the UDP
-// node, the proxy's forwarders and servers, connection and statistics logs.
+// The daemon, assembled: event loop, signals and drain, the packet I/O of
+// its mode (a UdpNode or a TunNode, behind daemon::Node), the proxy's
+// forwarders and servers, connection and statistics logs.
 #ifndef PLAIT_DATAPLANE_DAEMON_DAEMON_H_
 #define PLAIT_DATAPLANE_DAEMON_DAEMON_H_
 

@@ -24,41 +24,57 @@ namespace {
 using v1::PlaitdConfig;
 
 constexpr char kUsage[] =
-    R"(usage: plaitd --mode=udp --path ADDR [--path ADDR]... [flags]
+    R"(usage: plaitd [--mode=udp|tun] --path ADDR [--path ADDR]... [flags]
 
 plaitd carries applications' TCP connections over MPTCP (RFC 8684). In UDP
 mode every subflow travels in UDP datagrams between two plaitd (no
-privileges needed).
+privileges needed). In TUN mode plaitd speaks real MPTCP on the wire, to
+another plaitd or to any MPTCP host (the Linux kernel's), through a TUN
+device that the host routes the path addresses to (needs CAP_NET_ADMIN).
 
 Flags (--flag=value or --flag value; repeatable ones may be given many times):
-  --mode=udp            packet I/O; only "udp" today ("tun" is not built yet)
+  --mode=MODE           packet I/O: udp (the default) or tun
   --path ADDR           a local path address (repeatable, at least one). The
                         first carries each outbound connection's initial
                         subflow; the path manager opens subflows from the
-                        others. A UDP socket is bound on each.
+                        others. UDP mode binds a UDP socket on each; TUN mode
+                        routes each through the device (do not assign them
+                        to an interface: the stack, not the kernel, owns
+                        them)
   --peer INNER=OUTER_ADDR:PORT
-                        the UDP endpoint that carries the peer's path address
-                        INNER (repeatable); needed for peers this plaitd
-                        connects to
-  --peer-learning=MODE  learn peers from received datagrams: off,
+                        UDP mode: the UDP endpoint that carries the peer's
+                        path address INNER (repeatable); needed for peers
+                        this plaitd connects to
+  --peer-learning=MODE  UDP mode: learn peers from received datagrams: off,
                         same-address (inner source = outer source; the
                         default) or any (crosses NAT, less safe)
-  --udp-port N          the UDP port of every path socket (default 47100;
-                        0: the kernel picks one per path, see the "path" log
-                        lines)
+  --udp-port N          UDP mode: the UDP port of every path socket (default
+                        47100; 0: the kernel picks one per path, see the
+                        "path" log lines)
+  --tun NAME            TUN mode: the device's name (default plait0; "%%d"
+                        lets the kernel pick a number, see the "tun" log
+                        line)
+  --no-routing          TUN mode: do not bring the device up nor route the
+                        path addresses through it (for operators who manage
+                        routing themselves); by default plaitd adds a host
+                        route per --path and removes it on exit
   --forward LOCAL_ADDR:PORT=REMOTE_ADDR:PORT
                         listen on LOCAL (TCP; port 0: the kernel picks one,
-                        see the "forward" log line) and carry each connection over
-                        MPTCP to REMOTE, a peer's path address (repeatable)
+                        see the "forward" log line) and carry each
+                        connection over MPTCP to REMOTE, a peer's path
+                        address (repeatable)
   --serve PORT=LOCAL_ADDR:PORT
                         accept MPTCP connections on PORT (every path address)
                         and carry each to the local TCP server LOCAL
                         (repeatable)
-  --scheduler NAME      packet scheduler: %s (default minrtt)
+  --scheduler NAME      packet scheduler (default minrtt), one of:
+                        %s
   --congestion-control NAME
-                        per-subflow congestion control: %s (default cubic)
-  --path-manager NAME   %s (default fullmesh: a subflow from every --path
-                        after the first)
+                        per-subflow congestion control (default cubic), one
+                        of: %s
+  --path-manager NAME   path manager (default fullmesh: a subflow from every
+                        --path after the first), one of:
+                        %s
   --config FILE         a config file, protobuf text format (schema
                         proto/plait/v1/plaitd_config.proto, one field per
                         flag); flags add to its lists and override the rest
@@ -76,16 +92,19 @@ Exit codes: 0 after a drain, 1 a runtime failure, 2 bad flags or config.
 
 struct FlagSpec {
   const char* name;
-  bool repeated;
+  // Given alone (--flag) it means true; --flag=true|false also works.
+  bool boolean;
 };
 constexpr FlagSpec kFlags[] = {
     {"mode", false},
-    {"path", true},
-    {"peer", true},
+    {"path", false},
+    {"peer", false},
     {"peer-learning", false},
     {"udp-port", false},
-    {"forward", true},
-    {"serve", true},
+    {"tun", false},
+    {"no-routing", true},
+    {"forward", false},
+    {"serve", false},
     {"scheduler", false},
     {"congestion-control", false},
     {"path-manager", false},
@@ -117,6 +136,14 @@ absl::Status SetFlag(const std::string& name, const std::string& value,
       return Bad(absl::StrCat("--udp-port: \"", value, "\" is not a number"));
     }
     c->set_udp_port(port);
+  } else if (name == "tun") {
+    c->set_tun(value);
+  } else if (name == "no-routing") {
+    if (value != "true" && value != "false") {
+      return Bad(
+          absl::StrCat("--no-routing: \"", value, "\" is not true or false"));
+    }
+    c->set_no_routing(value == "true");
   } else if (name == "forward") {
     c->add_forward(value);
   } else if (name == "serve") {
@@ -236,11 +263,32 @@ absl::StatusOr<DaemonOptions> Validate(const PlaitdConfig& c) {
   DaemonOptions o;
   const std::string mode = c.has_mode() ? c.mode() : "udp";
   if (mode == "tun") {
-    return Bad(
-        "--mode=tun: TUN packet I/O is not built yet; use --mode=udp "
-        "(unprivileged, plaitd to plaitd)");
-  }
-  if (mode != "udp") {
+    o.mode = Mode::kTun;
+    // The UDP mode's flags would silently do nothing.
+    if (c.peer_size() > 0) {
+      return Bad(
+          "--peer: only for --mode=udp (in TUN mode the host's routing "
+          "reaches the peer's path addresses)");
+    }
+    if (c.has_udp_port()) return Bad("--udp-port: only for --mode=udp");
+    if (c.has_peer_learning())
+      return Bad("--peer-learning: only for --mode=udp");
+    if (c.has_tun()) {
+      const std::string& name = c.tun();
+      // IFNAMSIZ (16) with its NUL; the kernel refuses '/', ':' and blanks.
+      if (name.empty() || name.size() > 15 || name == "." || name == ".." ||
+          name.find_first_of("/: \t\n") != std::string::npos) {
+        return Bad(absl::StrCat("--tun: \"", name,
+                                "\" is not an interface name (1 to 15 "
+                                "characters, no '/', ':' or blanks)"));
+      }
+      o.tun_name = name;
+    }
+    o.no_routing = c.no_routing();
+  } else if (mode == "udp") {
+    if (c.has_tun()) return Bad("--tun: only for --mode=tun");
+    if (c.has_no_routing()) return Bad("--no-routing: only for --mode=tun");
+  } else {
     return Bad(absl::StrCat("--mode: \"", mode, "\" is not udp or tun"));
   }
   if (c.path_size() == 0) return Bad("--path: at least one is required");
@@ -377,10 +425,14 @@ absl::StatusOr<DaemonOptions> ParseOptions(int argc, char** argv) {
       name = name.substr(0, eq);
       has_value = true;
     }
-    bool known = false;
-    for (const FlagSpec& f : kFlags) known = known || name == f.name;
-    if (!known) return Bad(absl::StrCat("unknown flag --", name));
-    if (!has_value) {
+    const FlagSpec* spec = nullptr;
+    for (const FlagSpec& f : kFlags) {
+      if (name == f.name) spec = &f;
+    }
+    if (spec == nullptr) return Bad(absl::StrCat("unknown flag --", name));
+    if (!has_value && spec->boolean) {
+      value = "true";
+    } else if (!has_value) {
       if (i + 1 >= argc) return Bad(absl::StrCat("--", name, " needs a value"));
       value = argv[++i];
     }

@@ -18,12 +18,18 @@
 
 namespace plait::daemon {
 
+enum class Mode { kUdp, kTun };
+
 struct DaemonOptions {
   bool help = false;
+  Mode mode = Mode::kUdp;
   std::vector<wire::IpAddress> paths;
   std::vector<io::udp::UdpTransportConfig::Peer> peers;
   uint16_t udp_port = 47100;
   io::udp::PeerLearning peer_learning = io::udp::PeerLearning::kSameAddress;
+  // TUN mode: the device, and whether plaitd routes the paths through it.
+  std::string tun_name = "plait0";
+  bool no_routing = false;
   // ForwardSpec::source is paths[0].
   std::vector<proxy::ForwardSpec> forwards;
   std::vector<proxy::ServeSpec> serves;

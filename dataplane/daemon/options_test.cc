@@ -68,6 +68,54 @@ TEST(OptionsTest, ParsesEveryFlag) {
   EXPECT_EQ(o->peer_learning, io::udp::PeerLearning::kOff);
 }
 
+TEST(OptionsTest, TunMode) {
+  auto o = Parse({"--mode=tun", "--path", "10.1.0.11", "--path", "10.2.0.11",
+                  "--tun", "plait7", "--no-routing", "--forward",
+                  "127.0.0.1:5000=10.1.0.2:5201"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->mode, Mode::kTun);
+  EXPECT_EQ(o->tun_name, "plait7");
+  EXPECT_TRUE(o->no_routing);
+  ASSERT_EQ(o->forwards.size(), 1u);
+  EXPECT_EQ(o->forwards[0].source.ToString(), "10.1.0.11");
+
+  // The defaults: device plait0, routing on; a boolean flag may be spelled
+  // out, and a value after it is not taken as its own.
+  o = Parse({"--mode", "tun", "--no-routing=false", "--path", "10.1.0.11"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->tun_name, "plait0");
+  EXPECT_FALSE(o->no_routing);
+  o = Parse({"--mode=tun", "--no-routing", "--path", "10.1.0.11"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->no_routing);
+  ASSERT_EQ(o->paths.size(), 1u);
+
+  // UDP stays the default mode.
+  o = Parse({"--path", "127.0.0.1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->mode, Mode::kUdp);
+}
+
+TEST(OptionsTest, TunModeFromConfigFile) {
+  const std::string file = WriteFile(
+      "mode: \"tun\"\n"
+      "path: \"10.1.0.11\"\n"
+      "tun: \"plait%d\"\n"
+      "no_routing: true\n");
+  auto o = Parse({"--config", file});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->mode, Mode::kTun);
+  EXPECT_EQ(o->tun_name, "plait%d");
+  EXPECT_TRUE(o->no_routing);
+  // A flag naming a UDP-only field: the error says where it may come from.
+  o = Parse({"--config", file, "--udp-port", "1"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("--udp-port: only for --mode=udp"),
+            std::string::npos)
+      << o.status().message();
+  EXPECT_NE(o.status().message().find(file), std::string::npos);
+}
+
 TEST(OptionsTest, ConfigFileThenFlags) {
   const std::string file = WriteFile(
       "path: \"127.0.0.1\"\n"
@@ -90,7 +138,21 @@ TEST(OptionsTest, ErrorsNameTheProblem) {
     std::string message;
   };
   const Case cases[] = {
-      {{"--mode=tun", "--path", "10.0.0.1"}, "TUN packet I/O is not built"},
+      {{"--mode=tun", "--path", "10.0.0.1", "--peer", "10.0.0.2=10.0.0.2:1"},
+       "--peer: only for --mode=udp"},
+      {{"--mode=tun", "--path", "10.0.0.1", "--udp-port", "1"},
+       "--udp-port: only for --mode=udp"},
+      {{"--mode=tun", "--path", "10.0.0.1", "--peer-learning", "off"},
+       "--peer-learning: only for --mode=udp"},
+      {{"--mode=tun", "--path", "10.0.0.1", "--tun", "a/b"},
+       "--tun: \"a/b\" is not an interface name"},
+      {{"--mode=tun", "--path", "10.0.0.1", "--tun", "sixteen_chars_xx"},
+       "is not an interface name"},
+      {{"--mode=tun", "--path", "10.0.0.1", "--no-routing=maybe"},
+       "--no-routing: \"maybe\" is not true or false"},
+      {{"--path", "10.0.0.1", "--tun", "plait1"}, "--tun: only for --mode=tun"},
+      {{"--path", "10.0.0.1", "--no-routing"},
+       "--no-routing: only for --mode=tun"},
       {{"--mode=foo", "--path", "10.0.0.1"}, "--mode: \"foo\""},
       {{}, "--path: at least one is required"},
       {{"--path", "nonsense"}, "--path: \"nonsense\" is not an IP address"},
@@ -137,10 +199,10 @@ TEST(OptionsTest, HelpMentionsEveryFlag) {
   EXPECT_TRUE(o->help);
   const std::string usage = UsageText();
   for (const char* flag :
-       {"--mode", "--path", "--peer", "--peer-learning", "--udp-port",
-        "--forward", "--serve", "--scheduler", "--congestion-control",
-        "--path-manager", "--config", "--log-format", "--drain-timeout",
-        "--stats-interval", "--help"}) {
+       {"--mode", "--path", "--peer", "--peer-learning", "--udp-port", "--tun",
+        "--no-routing", "--forward", "--serve", "--scheduler",
+        "--congestion-control", "--path-manager", "--config", "--log-format",
+        "--drain-timeout", "--stats-interval", "--help"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
   }
 }

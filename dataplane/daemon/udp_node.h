@@ -9,31 +9,28 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "dataplane/daemon/node.h"
 #include "dataplane/io/udp/udp_transport.h"
 #include "dataplane/runtime/event_loop.h"
 #include "dataplane/stack/stack.h"
 
 namespace plait::daemon {
 
-class UdpNode {
+class UdpNode : public Node {
  public:
   // Opens the path sockets and registers them on `loop`, which must outlive
   // the node.
   static absl::StatusOr<std::unique_ptr<UdpNode>> Create(
       runtime::EventLoop* loop, const io::udp::UdpTransportConfig& transport,
       const stack::StackConfig& stack);
-  ~UdpNode();
+  ~UdpNode() override;
   UdpNode(const UdpNode&) = delete;
   UdpNode& operator=(const UdpNode&) = delete;
 
-  stack::Stack* stack() { return stack_.get(); }
+  stack::Stack* stack() override { return stack_.get(); }
   const io::udp::UdpTransport& transport() const { return *transport_; }
 
-  // Sends what the stack queued and moves the timer to its next deadline.
-  // Call after working on a connection from outside the node's own
-  // callbacks (e.g. a proxy socket event); inside them it does nothing,
-  // since the node does it once the callback returns.
-  void Kick();
+  void Kick() override;
 
   // Flushes that failed at the socket level (sendmmsg itself).
   uint64_t flush_errors() const { return flush_errors_; }

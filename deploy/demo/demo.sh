@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# Plait's live demo: two paths, one MPTCP connection through plaitd's proxy,
+# per-subflow throughput every second.
+#
+# As root (with /dev/net/tun, network namespaces and kernel MPTCP): the
+# deploy/lab namespaces, plaitd --mode=tun in A (paths 10.1.0.11 and
+# 10.2.0.11, one per veth path) forwarding 127.0.0.1:5201 to a Linux kernel
+# MPTCP server in B (10.1.0.2:5201): real MPTCP on the wire, with the kernel
+# as the peer. Otherwise: two plaitd in UDP mode on loopback, the client
+# with paths 127.0.0.1 and 127.0.0.2 forwarding to the server (127.0.0.3),
+# which serves a local TCP sink. Either way an application sends and
+# receives at once through the forwarder, and plaitd's statistics lines
+# (--stats-interval 1) become a table.
+#
+# Environment:
+#   DEMO_SECONDS=N  push traffic N seconds, then stop everything and exit
+#                   (default: 10 s of traffic, then both stay up for your
+#                   own traffic until Ctrl-C)
+#   DEMO_MODE       auto (default), lab or udp
+#   PLAITD          the plaitd binary (default: bazel build //dataplane:plaitd
+#                   and bazel-bin/dataplane/plaitd)
+#   DEMO_WORK       where the logs go (default: a new /tmp/plait-demo.XXXXXX;
+#                   kept after exit)
+#   LAB_A, LAB_B    the lab's namespaces (default plait-demo-a, plait-demo-b)
+# Everything it starts stops on exit, Ctrl-C or SIGTERM, and the lab goes.
+set -u
+export PATH="$PATH:/usr/sbin:/sbin"
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+lab=$here/../lab/lab.sh
+traffic=$here/traffic.py
+table=$here/table.py
+export LAB_A=${LAB_A:-plait-demo-a} LAB_B=${LAB_B:-plait-demo-b}
+seconds=${DEMO_SECONDS:-}
+mode=${DEMO_MODE:-auto}
+
+say() { echo "demo: $*"; }
+die() {
+  echo "demo: $*" >&2
+  exit 1
+}
+if [ -n "$seconds" ] && ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
+  die "DEMO_SECONDS wants a whole number of seconds, not '$seconds'"
+fi
+command -v python3 >/dev/null || die "python3 is missing (./x setup installs it)"
+
+lab_possible() {
+  [ "$(id -u)" -eq 0 ] || { why="not root"; return 1; }
+  [ -c /dev/net/tun ] || { why="no /dev/net/tun"; return 1; }
+  command -v ip >/dev/null || { why="no ip command"; return 1; }
+  local probe=plaitdemoprobe$$
+  ip netns add "$probe" 2>/dev/null || { why="cannot create a network namespace"; return 1; }
+  if ! ip netns exec "$probe" sysctl -n net.mptcp.enabled >/dev/null 2>&1; then
+    ip netns del "$probe"
+    why="the kernel has no MPTCP"
+    return 1
+  fi
+  ip netns del "$probe"
+}
+why=""
+case "$mode" in
+  auto) if lab_possible; then mode=lab; else mode=udp; fi ;;
+  lab) lab_possible || die "DEMO_MODE=lab: $why" ;;
+  udp) ;;
+  *) die "DEMO_MODE is auto, lab or udp, not '$mode'" ;;
+esac
+
+if [ -z "${PLAITD:-}" ]; then
+  command -v bazel >/dev/null || die "no PLAITD given and no bazel to build it"
+  say "building plaitd (bazel build //dataplane:plaitd)"
+  (cd "$repo" && bazel build //dataplane:plaitd 2>&1 | tail -2) || die "the build failed"
+  PLAITD=$repo/bazel-bin/dataplane/plaitd
+fi
+[ -x "$PLAITD" ] || die "$PLAITD is not an executable"
+
+work=${DEMO_WORK:-$(mktemp -d /tmp/plait-demo.XXXXXX)}
+mkdir -p "$work" || die "cannot create $work"
+
+# Everything started, stopped in reverse order on exit.
+pids=()
+daemons=()
+lab_up=0
+cleaned=0
+cleanup() {
+  [ "$cleaned" -eq 1 ] && return
+  cleaned=1
+  trap '' INT TERM
+  local pid i
+  echo
+  say "stopping"
+  # plaitd first, gracefully (SIGTERM: drain), so that connections end.
+  for pid in "${daemons[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for _ in $(seq 50); do
+    local alive=0
+    for pid in "${daemons[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.1
+  done
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[$i]}" 2>/dev/null
+  done
+  sleep 0.2
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  if [ "$lab_up" -eq 1 ]; then
+    bash "$lab" down && say "lab $LAB_A / $LAB_B removed"
+  fi
+  say "all stopped; the logs stay in $work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start NAME COMMAND...: runs it in the background, its output in
+# $work/NAME.log; remembers its pid.
+start() {
+  local name=$1
+  shift
+  "$@" >"$work/$name.log" 2>&1 &
+  pids+=("$!")
+}
+# wait_line FILE REGEX WHAT: waits (10 s at most) for a line of the log.
+wait_line() {
+  for _ in $(seq 100); do
+    grep -qE "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "---- $1"
+  tail -20 "$1"
+  die "$3 did not start"
+}
+# json_field FILE EVENT FIELD: FIELD of the first EVENT line of a plaitd log.
+json_field() {
+  python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if r.get("event") == sys.argv[2]:
+        print(r[sys.argv[3]]); break' "$@"
+}
+
+plaitd_flags=(--log-format=json --stats-interval 1 --drain-timeout 3)
+if [ "$mode" = lab ]; then
+  say "lab mode: plaitd --mode=tun in $LAB_A, the Linux kernel's MPTCP in $LAB_B"
+  bash "$lab" up || die "lab.sh up failed (a lab left over? LAB_A=$LAB_A LAB_B=$LAB_B bash $lab down)"
+  lab_up=1
+  ip netns exec "$LAB_A" sysctl -qw net.ipv4.conf.all.send_redirects=0
+  # What leaves from 10.2.0.11 takes the second veth path.
+  ip netns exec "$LAB_A" ip rule add from 10.2.0.11 lookup 102
+  ip netns exec "$LAB_A" ip route add 10.1.0.0/24 via 10.2.0.2 dev va2 table 102
+  start kernel-sink ip netns exec "$LAB_B" python3 "$traffic" sink --mptcp --port 5201
+  wait_line "$work/kernel-sink.log" '^listening' "the kernel MPTCP server"
+  client_log=$work/plaitd.log
+  ip netns exec "$LAB_A" "$PLAITD" --mode=tun --tun plaitdemo0 \
+    --path 10.1.0.11 --path 10.2.0.11 --forward 127.0.0.1:5201=10.1.0.2:5201 \
+    "${plaitd_flags[@]}" 2>"$client_log" &
+  pids+=("$!")
+  daemons+=("$!")
+  wait_line "$client_log" '"event":"started"' "plaitd"
+  forward_port=5201
+  run_client=(ip netns exec "$LAB_A")
+  say "plaitd (pid ${daemons[0]}): TUN device plaitdemo0, paths 10.1.0.11 (veth va1) and 10.2.0.11 (veth va2)"
+  say "forwarding $LAB_A's 127.0.0.1:5201 over MPTCP to the kernel's server at 10.1.0.2:5201 in $LAB_B"
+else
+  [ -n "$why" ] && say "UDP mode ($why): two plaitd on loopback"
+  [ -z "$why" ] && say "UDP mode: two plaitd on loopback"
+  start sink python3 "$traffic" sink --bind 127.0.0.1 --port 0
+  wait_line "$work/sink.log" '^listening' "the TCP sink"
+  sink_port=$(awk '/^listening/ {print $2; exit}' "$work/sink.log")
+  serve=(--serve "5201=127.0.0.1:$sink_port")
+  iperf_port=""
+  if command -v iperf3 >/dev/null; then
+    iperf_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    start iperf3-server iperf3 -s -B 127.0.0.1 -p "$iperf_port"
+    serve+=(--serve "5202=127.0.0.1:$iperf_port")
+  fi
+  server_log=$work/plaitd-server.log
+  "$PLAITD" --path 127.0.0.3 --udp-port 0 "${serve[@]}" "${plaitd_flags[@]}" 2>"$server_log" &
+  pids+=("$!")
+  daemons+=("$!")
+  wait_line "$server_log" '"event":"started"' "the server plaitd"
+  server_udp=$(json_field "$server_log" path udp)
+  client_log=$work/plaitd-client.log
+  forwards=(--forward 127.0.0.1:0=127.0.0.3:5201)
+  [ -n "$iperf_port" ] && forwards+=(--forward 127.0.0.1:0=127.0.0.3:5202)
+  "$PLAITD" --path 127.0.0.1 --path 127.0.0.2 --udp-port 0 \
+    --peer "127.0.0.3=$server_udp" "${forwards[@]}" "${plaitd_flags[@]}" 2>"$client_log" &
+  pids+=("$!")
+  daemons+=("$!")
+  wait_line "$client_log" '"event":"started"' "the client plaitd"
+  forward_port=$(json_field "$client_log" forward listen)
+  forward_port=${forward_port##*:}
+  run_client=()
+  say "client plaitd (pid ${daemons[1]}): paths 127.0.0.1 and 127.0.0.2; server plaitd (pid ${daemons[0]}): path 127.0.0.3 (UDP $server_udp)"
+  say "forwarding 127.0.0.1:$forward_port over MPTCP (two subflows in UDP) to the server, which serves the sink at 127.0.0.1:$sink_port"
+fi
+# The table, on our own output.
+python3 "$table" "$client_log" &
+pids+=("$!")
+traffic_seconds=${seconds:-10}
+say "pushing traffic both ways for $traffic_seconds s; throughput per second (Mbit/s):"
+"${run_client[@]}" python3 "$traffic" client --connect "127.0.0.1:$forward_port" \
+  --seconds "$traffic_seconds" >"$work/client.log" 2>&1 &
+client_pid=$!
+pids+=("$client_pid")
+say "processes: ${pids[*]} (plaitd: ${daemons[*]})"
+wait "$client_pid"
+client_rc=$?
+# The connection's close line (with each subflow's bytes) follows.
+sleep 1.5
+say "$(cat "$work/client.log")"
+[ "$client_rc" -eq 0 ] || die "the traffic client failed (exit $client_rc)"
+for pid in "${daemons[@]}"; do
+  kill -0 "$pid" 2>/dev/null || die "plaitd (pid $pid) died; see $work"
+done
+
+if [ -n "$seconds" ]; then
+  say "DEMO_SECONDS=$seconds: done"
+  exit 0
+fi
+
+echo
+say "both ends stay up; the table goes on with your own traffic. Ctrl-C stops everything."
+if [ "$mode" = lab ]; then
+  cat <<EOT
+  Send your own traffic through the forwarder (it reaches the kernel's MPTCP
+  server in $LAB_B, which discards it and sends random bytes back):
+    sudo ip netns exec $LAB_A python3 $traffic client --connect 127.0.0.1:5201 --seconds 10
+  Look at the kernel's side:   sudo ip netns exec $LAB_B ss -tiM
+                               sudo ip netns exec $LAB_B ip mptcp monitor
+  Watch a path:                sudo ip netns exec $LAB_A tcpdump -ni va2 tcp
+  Take a path down and up:     sudo ip netns exec $LAB_A ip link set va2 down (then up)
+EOT
+else
+  cat <<EOT
+  Send your own traffic through the forwarder (it reaches a sink that
+  discards it and sends random bytes back):
+    python3 $traffic client --connect 127.0.0.1:$forward_port --seconds 10
+EOT
+  if [ -n "$iperf_port" ]; then
+    iperf_forward=$(python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("event") == "forward":
+        n += 1
+        if n == 2: print(r["listen"].rsplit(":", 1)[1]); break' "$client_log")
+    echo "    iperf3 -c 127.0.0.1 -p $iperf_forward          (iperf3 -s behind the server plaitd)"
+  fi
+fi
+cat <<EOT
+  Logs (JSON, one event per line): $work
+    $(cd "$work" && ls -- *.log | tr '\n' ' ')
+  Stop: Ctrl-C (or kill $$): plaitd drains, everything started here stops$([ "$mode" = lab ] && echo ", the lab goes").
+EOT
+# The table keeps printing; wait for Ctrl-C.
+sleep infinity &
+pids+=("$!")
+wait "$!"

@@ -12,6 +12,14 @@ connection is open it asks the kernel for the connection's subflows
 4-tuple it saw. Writes a JSON report to --report: SHA-256 of what it sent and
 received, byte counts, the subflows, and whether the kernel used DSS
 checksums. Prints "listening" on stdout once it listens.
+
+For tun_kernel_paths_test.sh it also looks every 50 ms from a thread of
+its own (so that a pause in the data is watched too) and reports: the
+subflows at its last look before closing ("final_subflows"), a timeline of
+the changes in the list of subflows, and each subflow's bytes as the
+kernel counts them (getsockopt MPTCP_TCPINFO: tcpi_bytes_acked and
+tcpi_bytes_received of each subflow's struct tcp_info, the most seen).
+With --tcp it is a plain TCP peer (no MPTCP socket, nothing of the above).
 """
 import argparse
 import ctypes
@@ -27,7 +35,12 @@ import time
 IPPROTO_MPTCP = 262
 SOL_MPTCP = 284
 MPTCP_INFO = 1
+MPTCP_TCPINFO = 2
 MPTCP_SUBFLOW_ADDRS = 3
+# struct tcp_info (include/uapi/linux/tcp.h): u64 tcpi_bytes_acked at 120,
+# tcpi_bytes_received at 128.
+TCPI_BYTES_ACKED = 120
+TCPI_BYTES_RECEIVED = 128
 # struct mptcp_info (include/uapi/linux/mptcp.h): u8 subflows,
 # add_addr_signal, add_addr_accepted, subflows_max, add_addr_signal_max,
 # add_addr_accepted_max, u32 flags, token, u64 write_seq, snd_una, rcv_nxt,
@@ -63,6 +76,31 @@ def subflow_addrs(sock):
     return result
 
 
+def subflow_tcpinfo(sock):
+    """[(bytes_acked, bytes_received)] of each subflow, in the kernel's
+    order (the order of MPTCP_SUBFLOW_ADDRS)."""
+    entry = 256
+    size = 16 + entry * 16
+    buffer = ctypes.create_string_buffer(struct.pack("IIII", 16, 0, 0, entry),
+                                         size)
+    length = ctypes.c_uint32(size)
+    if LIBC.getsockopt(sock.fileno(), SOL_MPTCP, MPTCP_TCPINFO, buffer,
+                       ctypes.byref(length)) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, "MPTCP_TCPINFO: " + os.strerror(errno))
+    raw = buffer.raw[:length.value]
+    _, count, size_kernel, size_user = struct.unpack_from("IIII", raw)
+    step = min(size_kernel, size_user) or entry
+    result = []
+    for i in range(count):
+        base = 16 + i * step
+        if step < TCPI_BYTES_RECEIVED + 8 or base + step > len(raw):
+            result.append((None, None))
+            continue
+        result.append(struct.unpack_from("QQ", raw, base + TCPI_BYTES_ACKED))
+    return result
+
+
 def sockaddr(raw):
     family = struct.unpack_from("H", raw)[0]
     if family == socket.AF_INET:
@@ -83,24 +121,27 @@ def main():
     parser.add_argument("--connect", help="server address: be the client")
     parser.add_argument("--wait-subflows", type=int, default=1,
                         help="client: extra subflows to wait for")
+    parser.add_argument("--tcp", action="store_true",
+                        help="plain TCP instead of MPTCP")
     args = parser.parse_args()
+    protocol = socket.IPPROTO_TCP if args.tcp else IPPROTO_MPTCP
+    start = time.monotonic()
 
     listener = None
     if args.connect:
-        conn = socket.socket(socket.AF_INET, socket.SOCK_STREAM,
-                             IPPROTO_MPTCP)
+        conn = socket.socket(socket.AF_INET, socket.SOCK_STREAM, protocol)
         conn.settimeout(args.timeout)
         conn.connect((args.connect, args.port))
         peer = (args.connect, args.port)
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
+        while not args.tcp and time.monotonic() < deadline:
             if conn.getsockopt(SOL_MPTCP, MPTCP_INFO, 256)[0] >= \
                     args.wait_subflows:
                 break
             time.sleep(0.01)
     else:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM,
-                                 IPPROTO_MPTCP)
+                                 protocol)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("0.0.0.0", args.port))
         listener.listen(1)
@@ -135,12 +176,43 @@ def main():
     info_errors = []
     csum = None
     max_extra_subflows = 0
+    final = []
+    timeline = []
+    subflow_bytes = {}
+    lock = threading.Lock()
 
-    def observe():
-        nonlocal csum, max_extra_subflows
+    def observe(background=False):
+        if args.tcp:
+            return
+        with lock:
+            observe_locked(background)
+
+    # The looks from the background thread feed only the fields added for
+    # tun_kernel_paths_test.sh ("final_subflows", "timeline",
+    # "subflow_bytes"): "subflows" and "max_extra_subflows" come from the
+    # looks every MiB received and at the end, as they always did.
+    def observe_locked(background):
+        nonlocal csum, max_extra_subflows, final
         try:
-            for pair in subflow_addrs(conn):
-                seen.add(pair)
+            pairs = subflow_addrs(conn)
+            if not background:
+                for pair in pairs:
+                    seen.add(pair)
+            if sorted(pairs) != final:
+                final = sorted(pairs)
+                timeline.append([round(time.monotonic() - start, 3),
+                                 [list(p) for p in final]])
+            counts = subflow_tcpinfo(conn)
+            if len(counts) == len(pairs):
+                for pair, (acked, received) in zip(pairs, counts):
+                    if acked is None:
+                        continue
+                    key = f"{pair[0]}-{pair[1]}"
+                    old = subflow_bytes.get(key, [0, 0])
+                    subflow_bytes[key] = [max(old[0], acked),
+                                          max(old[1], received)]
+            if background:
+                return
             info = conn.getsockopt(SOL_MPTCP, MPTCP_INFO, 256)
             # mptcpi_subflows: the subflows besides the initial one.
             max_extra_subflows = max(max_extra_subflows, info[0])
@@ -148,6 +220,15 @@ def main():
                 csum = bool(info[MPTCP_INFO_CSUM_OFFSET])
         except OSError as e:
             info_errors.append(str(e))
+
+    looking = threading.Event()
+
+    def look():
+        while not looking.wait(0.05):
+            observe(background=True)
+
+    looker = threading.Thread(target=look, daemon=True)
+    looker.start()
 
     received_hash = hashlib.sha256()
     received = 0
@@ -162,6 +243,8 @@ def main():
             observe()
             next_look = received + (1 << 20)
     sender.join()
+    looking.set()
+    looker.join()
     observe()
     conn.close()
     if listener:
@@ -177,6 +260,10 @@ def main():
         "csum_enabled": csum,
         "max_extra_subflows": max_extra_subflows,
         "info_errors": sorted(set(info_errors)),
+        "protocol": "tcp" if args.tcp else "mptcp",
+        "final_subflows": [list(p) for p in final],
+        "timeline": timeline,
+        "subflow_bytes": subflow_bytes,
     }
     with open(args.report, "w") as f:
         json.dump(report, f)

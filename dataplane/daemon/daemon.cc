@@ -53,6 +53,11 @@ mptcp::MptcpConfig ConnectionConfig(const DaemonOptions& o) {
                                              ? io::udp::InnerMss(v4, v4, 1500)
                                              : 1500 - (v4 ? 20 : 40) - 20);
   config.tcp.congestion_control = o.congestion_control;
+  config.send_buffer_bytes = o.buffer_bytes;
+  config.receive_buffer_bytes = o.buffer_bytes;
+  config.tcp.send_buffer_bytes = o.buffer_bytes;
+  config.tcp.receive_buffer_bytes = o.buffer_bytes;
+  config.checksums = o.checksums;
   config.scheduler = o.scheduler;
   config.path_manager = o.path_manager;
   // Every path after the first opens a subflow to the peer, as Linux's
@@ -137,10 +142,19 @@ absl::StatusOr<OpenedNode> OpenUdpNode(runtime::EventLoop* loop,
     const auto& ts = node->transport().stats();
     uint64_t dropped = 0;
     for (uint64_t d : ts.dropped) dropped += d;
-    log->Info("transport_stats", {{"delivered", ts.delivered},
-                                  {"dropped", dropped},
-                                  {"send_no_peer", ts.send_no_peer},
-                                  {"flush_errors", node->flush_errors()}});
+    std::vector<LogField> fields = {{"delivered", ts.delivered},
+                                    {"dropped", dropped},
+                                    {"send_no_peer", ts.send_no_peer},
+                                    {"flush_errors", node->flush_errors()}};
+    // Each drop reason by name (dropped_bad_magic, ...), for whoever reads
+    // the logs after an attack or a misconfiguration.
+    for (size_t r = 0; r < ts.dropped.size(); ++r) {
+      fields.emplace_back(
+          absl::StrCat("dropped_", io::udp::DropReasonName(
+                                       static_cast<io::udp::DropReason>(r))),
+          ts.dropped[r]);
+    }
+    log->Info("transport_stats", fields);
   };
   return opened;
 }
@@ -217,6 +231,7 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
 
   stack::StackConfig stack_config;
   stack_config.seed = RandomSeed();
+  stack_config.max_buffer_bytes = o.memory_budget_bytes;
   auto opened = o.mode == Mode::kTun ? OpenTunNode(l, o, stack_config, log)
                                      : OpenUdpNode(l, o, stack_config, log);
   if (!opened.ok()) return opened.status();
@@ -360,6 +375,7 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
              {"malformed", ss.malformed},
              {"no_connection", ss.no_connection},
              {"refused", ss.refused},
+             {"refused_for_memory", ss.refused_for_memory},
              {"joins", ss.joins},
              {"open_connections", static_cast<uint64_t>(bridges.size())}});
   // The stacks' connections call their owners (the bridges): they go first.

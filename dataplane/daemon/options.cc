@@ -83,6 +83,16 @@ Flags (--flag=value or --flag value; repeatable ones may be given many times):
   --drain-timeout SECS  on SIGTERM/SIGINT, stop accepting, close every
                         connection and exit when they finish or after SECS
                         (default 30); a second signal exits at once
+  --buffer-kib N        KiB of buffer each connection reserves per
+                        direction, at the data level and in each subflow
+                        (default 1024; 16 to 65536). Smaller buffers hold
+                        more connections, larger ones fill longer paths
+  --memory-budget-mib N MiB of buffers all connections may reserve together
+                        (default 1024); beyond it new connections and
+                        subflows are refused (the stack_stats line counts
+                        them as refused_for_memory)
+  --checksums           ask for DSS checksums on every connection (RFC 8684
+                        3.3.1; the peer may ask for them too)
   --stats-interval SECS log throughput per connection and subflow every SECS
                         (default 0: off; connection open/close are always
                         logged with their bytes)
@@ -112,6 +122,9 @@ constexpr FlagSpec kFlags[] = {
     {"log-format", false},
     {"drain-timeout", false},
     {"stats-interval", false},
+    {"buffer-kib", false},
+    {"memory-budget-mib", false},
+    {"checksums", true},
 };
 
 absl::Status Bad(const std::string& message) {
@@ -158,6 +171,23 @@ absl::Status SetFlag(const std::string& name, const std::string& value,
     *config_file = value;
   } else if (name == "log-format") {
     c->set_log_format(value);
+  } else if (name == "buffer-kib" || name == "memory-budget-mib") {
+    uint32_t n;
+    if (!absl::SimpleAtoi(value, &n)) {
+      return Bad(
+          absl::StrCat("--", name, ": \"", value, "\" is not a whole number"));
+    }
+    if (name == "buffer-kib") {
+      c->set_buffer_kib(n);
+    } else {
+      c->set_memory_budget_mib(n);
+    }
+  } else if (name == "checksums") {
+    if (value != "true" && value != "false") {
+      return Bad(
+          absl::StrCat("--checksums: \"", value, "\" is not true or false"));
+    }
+    c->set_checksums(value == "true");
   } else if (name == "drain-timeout" || name == "stats-interval") {
     double seconds;
     if (!absl::SimpleAtod(value, &seconds)) {
@@ -391,6 +421,22 @@ absl::StatusOr<DaemonOptions> Validate(const PlaitdConfig& c) {
     }
     o.stats_interval = FromSeconds(c.stats_interval());
   }
+  if (c.has_buffer_kib()) {
+    // At least a few segments; at most what a 32-bit window can use.
+    if (c.buffer_kib() < 16 || c.buffer_kib() > 65536) {
+      return Bad(absl::StrCat("--buffer-kib: ", c.buffer_kib(),
+                              " is not between 16 and 65536"));
+    }
+    o.buffer_bytes = size_t{c.buffer_kib()} << 10;
+  }
+  if (c.has_memory_budget_mib()) {
+    if (c.memory_budget_mib() < 1 || c.memory_budget_mib() > (1u << 20)) {
+      return Bad(absl::StrCat("--memory-budget-mib: ", c.memory_budget_mib(),
+                              " is not between 1 and 1048576"));
+    }
+    o.memory_budget_bytes = size_t{c.memory_budget_mib()} << 20;
+  }
+  if (c.has_checksums()) o.checksums = c.checksums();
   return o;
 }
 

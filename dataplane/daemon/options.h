@@ -39,6 +39,9 @@ struct DaemonOptions {
   LogFormat log_format = LogFormat::kText;
   Duration drain_timeout = Seconds(30);
   Duration stats_interval = Seconds(0);
+  size_t buffer_bytes = size_t{1} << 20;
+  size_t memory_budget_bytes = size_t{1} << 30;
+  bool checksums = false;
 };
 
 // The --help text.

@@ -45,7 +45,11 @@ TEST(OptionsTest, ParsesEveryFlag) {
                   "--drain-timeout=2.5",
                   "--stats-interval",
                   "1",
-                  "--peer-learning=off"});
+                  "--peer-learning=off",
+                  "--buffer-kib",
+                  "64",
+                  "--memory-budget-mib=4096",
+                  "--checksums"});
   ASSERT_TRUE(o.ok()) << o.status();
   ASSERT_EQ(o->paths.size(), 2u);
   EXPECT_EQ(o->paths[1].ToString(), "127.0.0.2");
@@ -66,6 +70,9 @@ TEST(OptionsTest, ParsesEveryFlag) {
   EXPECT_EQ(o->drain_timeout, Milliseconds(2500));
   EXPECT_EQ(o->stats_interval, Seconds(1));
   EXPECT_EQ(o->peer_learning, io::udp::PeerLearning::kOff);
+  EXPECT_EQ(o->buffer_bytes, 64u << 10);
+  EXPECT_EQ(o->memory_budget_bytes, size_t{4096} << 20);
+  EXPECT_TRUE(o->checksums);
 }
 
 TEST(OptionsTest, TunMode) {
@@ -170,6 +177,13 @@ TEST(OptionsTest, ErrorsNameTheProblem) {
       {{"--path", "10.0.0.1", "--log-format", "xml"}, "--log-format"},
       {{"--path", "10.0.0.1", "--drain-timeout", "soon"}, "--drain-timeout"},
       {{"--path", "10.0.0.1", "--peer-learning", "all"}, "--peer-learning"},
+      {{"--path", "10.0.0.1", "--buffer-kib", "8"},
+       "--buffer-kib: 8 is not between 16 and 65536"},
+      {{"--path", "10.0.0.1", "--buffer-kib", "lots"},
+       "--buffer-kib: \"lots\" is not a whole number"},
+      {{"--path", "10.0.0.1", "--memory-budget-mib", "0"},
+       "--memory-budget-mib: 0 is not between"},
+      {{"--path", "10.0.0.1", "--checksums=maybe"}, "--checksums"},
       {{"--bogus"}, "unknown flag --bogus"},
       {{"--path"}, "--path needs a value"},
       {{"stray"}, "unexpected argument \"stray\""},
@@ -198,11 +212,26 @@ TEST(OptionsTest, HelpMentionsEveryFlag) {
   ASSERT_TRUE(o.ok());
   EXPECT_TRUE(o->help);
   const std::string usage = UsageText();
-  for (const char* flag :
-       {"--mode", "--path", "--peer", "--peer-learning", "--udp-port", "--tun",
-        "--no-routing", "--forward", "--serve", "--scheduler",
-        "--congestion-control", "--path-manager", "--config", "--log-format",
-        "--drain-timeout", "--stats-interval", "--help"}) {
+  for (const char* flag : {"--mode",
+                           "--path",
+                           "--peer",
+                           "--peer-learning",
+                           "--udp-port",
+                           "--tun",
+                           "--no-routing",
+                           "--forward",
+                           "--serve",
+                           "--scheduler",
+                           "--congestion-control",
+                           "--path-manager",
+                           "--config",
+                           "--log-format",
+                           "--drain-timeout",
+                           "--stats-interval",
+                           "--buffer-kib",
+                           "--memory-budget-mib",
+                           "--checksums",
+                           "--help"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
   }
 }

@@ -72,14 +72,6 @@ std::vector<MptcpLoopback::Path> TwoPaths() {
            *wire::IpAddress::Parse("10.1.2.2"), Milliseconds(10)}};
 }
 
-size_t OpenSubflows(const MptcpConnection& c) {
-  size_t n = 0;
-  for (size_t i = 0; i < c.subflow_count(); ++i) {
-    n += c.subflow(i).state() == tcp::TcpState::kEstablished ? 1 : 0;
-  }
-  return n;
-}
-
 TEST(MptcpPathManagementTest, AnnouncedAddressIsEchoedAndJoined) {
   const auto paths = TwoPaths();
   MptcpLoopback loop(ClientAccepting(), ServerAnnouncing(paths[1]),

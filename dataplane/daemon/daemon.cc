@@ -288,9 +288,14 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
     auto f = proxy::Forwarder::Create(l, node->stack(), &bridges, spec, config,
                                       on_error);
     if (!f.ok()) return f.status();
-    log->Info("forward",
-              {{"listen", Endpoint(spec.listen.address, (*f)->port())},
-               {"remote", Endpoint(spec.remote.address, spec.remote.port)}});
+    if (spec.transparent) {
+      log->Info("transparent",
+                {{"listen", Endpoint(spec.listen.address, (*f)->port())}});
+    } else {
+      log->Info("forward",
+                {{"listen", Endpoint(spec.listen.address, (*f)->port())},
+                 {"remote", Endpoint(spec.remote.address, spec.remote.port)}});
+    }
     forwarders.push_back(std::move(*f));
   }
   std::vector<std::unique_ptr<proxy::Server>> servers;

@@ -63,6 +63,20 @@ Flags (--flag=value or --flag value; repeatable ones may be given many times):
                         see the "forward" log line) and carry each
                         connection over MPTCP to REMOTE, a peer's path
                         address (repeatable)
+  --transparent LOCAL_ADDR:PORT
+                        listen on LOCAL (TCP) for connections that iptables
+                        redirected there, and carry each over MPTCP to its
+                        original destination (SO_ORIGINAL_DST), from the
+                        first --path (repeatable; sidecar use). Connections
+                        that were not redirected are reset and logged. The
+                        rule, for an application reaching 10.1.0.0/24:
+                          iptables -t nat -A OUTPUT -p tcp -d 10.1.0.0/24 \
+                            -j REDIRECT --to-ports 15001
+                        with --transparent 127.0.0.1:15001. It must not catch
+                        plaitd's own traffic: match only the application's
+                        destinations (in TUN mode plaitd's subflows leave
+                        through its device, not the kernel's TCP), or exclude
+                        plaitd's user with -m owner ! --uid-owner USER
   --serve PORT=LOCAL_ADDR:PORT
                         accept MPTCP connections on PORT (every path address)
                         and carry each to the local TCP server LOCAL
@@ -114,6 +128,7 @@ constexpr FlagSpec kFlags[] = {
     {"tun", false},
     {"no-routing", true},
     {"forward", false},
+    {"transparent", false},
     {"serve", false},
     {"scheduler", false},
     {"congestion-control", false},
@@ -159,6 +174,8 @@ absl::Status SetFlag(const std::string& name, const std::string& value,
     c->set_no_routing(value == "true");
   } else if (name == "forward") {
     c->add_forward(value);
+  } else if (name == "transparent") {
+    c->add_transparent(value);
   } else if (name == "serve") {
     c->add_serve(value);
   } else if (name == "scheduler") {
@@ -373,6 +390,20 @@ absl::StatusOr<DaemonOptions> Validate(const PlaitdConfig& c) {
                               "--path's"));
     }
     o.forwards.push_back({*local, *remote, o.paths[0]});
+  }
+  for (const std::string& t : c.transparent()) {
+    const std::string what = absl::StrCat("--transparent \"", t, "\"");
+    // The original destination comes from the iptables rule, which names
+    // the listener's port: the kernel cannot pick it.
+    auto local = ParseAddressPort(what, t, false);
+    if (!local.ok()) return local.status();
+    if (local->address.is_v4() != o.paths[0].is_v4()) {
+      return Bad(absl::StrCat(what,
+                              ": the listener's family differs from the first "
+                              "--path's (a redirected connection keeps its "
+                              "family)"));
+    }
+    o.forwards.push_back({*local, {}, o.paths[0], /*transparent=*/true});
   }
   for (const std::string& s : c.serve()) {
     const std::string what = absl::StrCat("--serve \"", s, "\"");

@@ -30,7 +30,8 @@ struct DaemonOptions {
   // TUN mode: the device, and whether plaitd routes the paths through it.
   std::string tun_name = "plait0";
   bool no_routing = false;
-  // ForwardSpec::source is paths[0].
+  // ForwardSpec::source is paths[0]. --transparent listeners come after the
+  // --forward ones, with ForwardSpec::transparent set.
   std::vector<proxy::ForwardSpec> forwards;
   std::vector<proxy::ServeSpec> serves;
   std::string scheduler = "minrtt";

@@ -103,6 +103,37 @@ TEST(OptionsTest, TunMode) {
   EXPECT_EQ(o->mode, Mode::kUdp);
 }
 
+TEST(OptionsTest, Transparent) {
+  auto o = Parse({"--mode=tun", "--path", "10.1.0.11", "--forward",
+                  "127.0.0.1:5000=10.1.0.2:5201", "--transparent",
+                  "127.0.0.1:15001", "--transparent=0.0.0.0:15002"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  ASSERT_EQ(o->forwards.size(), 3u);
+  EXPECT_FALSE(o->forwards[0].transparent);
+  EXPECT_TRUE(o->forwards[1].transparent);
+  EXPECT_EQ(o->forwards[1].listen.address.ToString(), "127.0.0.1");
+  EXPECT_EQ(o->forwards[1].listen.port, 15001);
+  EXPECT_EQ(o->forwards[1].source.ToString(), "10.1.0.11");
+  EXPECT_TRUE(o->forwards[2].transparent);
+  EXPECT_EQ(o->forwards[2].listen.port, 15002);
+
+  // From the config file too, and the flags add to its list.
+  const std::string file = WriteFile(
+      "path: \"10.1.0.11\"\n"
+      "transparent: \"127.0.0.1:15001\"\n");
+  o = Parse(
+      {"--config", file, "--transparent", "[::1]:15003", "--path", "fd00::1"});
+  ASSERT_FALSE(o.ok());  // [::1] is not of the first --path's family
+  EXPECT_NE(o.status().message().find("--transparent \"[::1]:15003\""),
+            std::string::npos)
+      << o.status().message();
+  o = Parse({"--config", file, "--transparent", "127.0.0.2:15003"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  ASSERT_EQ(o->forwards.size(), 2u);
+  EXPECT_TRUE(o->forwards[0].transparent && o->forwards[1].transparent);
+  EXPECT_EQ(o->forwards[1].listen.port, 15003);
+}
+
 TEST(OptionsTest, TunModeFromConfigFile) {
   const std::string file = WriteFile(
       "mode: \"tun\"\n"
@@ -167,6 +198,12 @@ TEST(OptionsTest, ErrorsNameTheProblem) {
       {{"--path", "10.0.0.1", "--forward", "10.0.0.1:80"}, "needs the form"},
       {{"--path", "10.0.0.1", "--forward", "10.0.0.1:x=10.0.0.2:80"},
        "--forward \"10.0.0.1:x=10.0.0.2:80\": \"x\" is not a port"},
+      {{"--path", "10.0.0.1", "--transparent", "127.0.0.1:0"},
+       "--transparent \"127.0.0.1:0\": \"0\" is not a port"},
+      {{"--path", "10.0.0.1", "--transparent", "127.0.0.1"},
+       "is not ADDR:PORT"},
+      {{"--path", "10.0.0.1", "--transparent", "[::1]:15001"},
+       "the listener's family differs"},
       {{"--path", "10.0.0.1", "--serve", "0=10.0.0.1:80"}, "is not a port"},
       {{"--path", "10.0.0.1", "--peer", "10.0.0.2=10.0.0.2"}, "ADDR:PORT"},
       {{"--path", "10.0.0.1", "--scheduler", "fifo"},
@@ -220,6 +257,9 @@ TEST(OptionsTest, HelpMentionsEveryFlag) {
                            "--tun",
                            "--no-routing",
                            "--forward",
+                           "--transparent",
+                           "SO_ORIGINAL_DST",
+                           "REDIRECT",
                            "--serve",
                            "--scheduler",
                            "--congestion-control",

@@ -20,7 +20,7 @@ namespace plait::proxy {
 // What the logs say about a bridge.
 struct BridgeInfo {
   uint64_t id = 0;
-  std::string kind;    // "forward" or "serve"
+  std::string kind;    // "forward", "transparent" or "serve"
   std::string client;  // who connected (a TCP or MPTCP peer)
   std::string target;  // where the bytes go
 };

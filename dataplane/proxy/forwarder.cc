@@ -34,6 +34,12 @@ std::string PeerName(int fd) {
   return absl::StrCat("[", host, "]:", port);
 }
 
+std::string Describe(const TcpAddress& a) {
+  return a.address.is_v4()
+             ? absl::StrCat(a.address.ToString(), ":", a.port)
+             : absl::StrCat("[", a.address.ToString(), "]:", a.port);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(
@@ -83,16 +89,24 @@ void Forwarder::OnAcceptable() {
       return;
     }
     if (!socket->valid()) return;
+    auto target = Target(socket->get());
+    if (!target.ok()) {
+      if (on_connect_error_) {
+        on_connect_error_(absl::FailedPreconditionError(absl::StrCat(
+            "transparent ", Describe(spec_.listen), ": refused ",
+            PeerName(socket->get()), ": ", target.status().message())));
+      }
+      ResetAndClose(*socket);
+      continue;
+    }
     BridgeInfo info;
-    info.kind = "forward";
+    info.kind = spec_.transparent ? "transparent" : "forward";
     info.client = PeerName(socket->get());
-    info.target =
-        absl::StrCat(spec_.remote.address.ToString(), ":", spec_.remote.port);
+    info.target = Describe(*target);
     Bridge* bridge =
         bridges_->Create(std::move(*socket), /*connecting=*/false, info);
-    auto connection =
-        stack_->Connect(config_, spec_.source, spec_.remote.address,
-                        spec_.remote.port, bridge, loop_->Now());
+    auto connection = stack_->Connect(config_, spec_.source, target->address,
+                                      target->port, bridge, loop_->Now());
     if (!connection.ok()) {
       if (on_connect_error_) on_connect_error_(connection.status());
       bridge->Fail();
@@ -100,6 +114,32 @@ void Forwarder::OnAcceptable() {
     }
     bridge->Attach(*connection);
   }
+}
+
+absl::StatusOr<TcpAddress> Forwarder::Target(int fd) const {
+  if (!spec_.transparent) return spec_.remote;
+  auto original = OriginalDestination(fd);
+  if (!original.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no original destination (not redirected by iptables?): ",
+                     original.status().message()));
+  }
+  // Without a translation conntrack reports the connection's own
+  // destination: forwarding there would loop back into this listener.
+  auto local = LocalAddress(fd);
+  if (!local.ok()) return local.status();
+  if ((original->address == local->address && original->port == local->port) ||
+      (original->address == spec_.listen.address && original->port == port_)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("its original destination ", Describe(*original),
+                     " is this listener (not redirected)"));
+  }
+  if (original->address.is_v4() != spec_.source.is_v4()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("its original destination ", Describe(*original),
+                     " is not of the first --path's family"));
+  }
+  return *original;
 }
 
 }  // namespace plait::proxy

@@ -1,6 +1,8 @@
 // Outbound proxying: a local TCP listener whose every accepted connection is
 // carried over a new MPTCP connection to one configured remote
-// (`--forward LOCAL_ADDR:PORT=REMOTE_ADDR:PORT`).
+// (`--forward LOCAL_ADDR:PORT=REMOTE_ADDR:PORT`), or transparently to the
+// destination each connection had before an iptables REDIRECT sent it to the
+// listener (`--transparent LOCAL_ADDR:PORT`, for sidecar use).
 #ifndef PLAIT_DATAPLANE_PROXY_FORWARDER_H_
 #define PLAIT_DATAPLANE_PROXY_FORWARDER_H_
 
@@ -23,6 +25,11 @@ struct ForwardSpec {
   // The local path address of the initial subflow; the path manager opens
   // the others.
   wire::IpAddress source;
+  // Transparent mode: `remote` is unused; each connection goes to its
+  // original destination (SO_ORIGINAL_DST). One without one (not
+  // redirected, or redirected to the listener itself) is refused: reset,
+  // and reported to on_connect_error with the reason.
+  bool transparent = false;
 };
 
 class Forwarder {
@@ -46,6 +53,9 @@ class Forwarder {
             const ForwardSpec& spec, const mptcp::MptcpConfig& config,
             runtime::ScopedFd listener, uint16_t port);
   void OnAcceptable();
+  // Where an accepted connection goes: spec_.remote, or in transparent mode
+  // its original destination. Errors: why it is refused.
+  absl::StatusOr<TcpAddress> Target(int fd) const;
 
   runtime::EventLoop* const loop_;  // Not owned.
   stack::Stack* const stack_;       // Not owned.

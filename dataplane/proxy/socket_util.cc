@@ -51,6 +51,24 @@ absl::StatusOr<runtime::ScopedFd> NewSocket(const TcpAddress& a) {
   return owned;
 }
 
+absl::StatusOr<TcpAddress> FromSockaddr(const sockaddr_storage& storage) {
+  if (storage.ss_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(&storage);
+    return TcpAddress{wire::IpAddress::V4Bytes(absl::MakeConstSpan(
+                          reinterpret_cast<const uint8_t*>(&sin->sin_addr), 4)),
+                      ntohs(sin->sin_port)};
+  }
+  if (storage.ss_family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+    return TcpAddress{
+        wire::IpAddress::V6Bytes(absl::MakeConstSpan(
+            reinterpret_cast<const uint8_t*>(&sin6->sin6_addr), 16)),
+        ntohs(sin6->sin6_port)};
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("address family ", storage.ss_family, " is not IP"));
+}
+
 }  // namespace
 
 absl::StatusOr<runtime::ScopedFd> ListenTcp(const TcpAddress& local,
@@ -110,6 +128,38 @@ absl::StatusOr<runtime::ScopedFd> ConnectTcp(const TcpAddress& remote) {
                                 errno);
   }
   return fd;
+}
+
+absl::StatusOr<TcpAddress> OriginalDestination(int fd) {
+  // <linux/netfilter_ipv4.h> and <linux/netfilter_ipv6/ip6_tables.h> clash
+  // with <netinet/in.h>; both options are 80 there.
+  constexpr int kSoOriginalDst = 80;
+  constexpr int kIp6tSoOriginalDst = 80;
+  sockaddr_storage storage;
+  socklen_t length = sizeof(storage);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
+    return runtime::ErrnoStatus("getsockname", errno);
+  }
+  const bool v6 = storage.ss_family == AF_INET6;
+  std::memset(&storage, 0, sizeof(storage));
+  length = v6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (getsockopt(fd, v6 ? SOL_IPV6 : SOL_IP,
+                 v6 ? kIp6tSoOriginalDst : kSoOriginalDst, &storage,
+                 &length) != 0) {
+    return runtime::ErrnoStatus(
+        v6 ? "getsockopt(IP6T_SO_ORIGINAL_DST)" : "getsockopt(SO_ORIGINAL_DST)",
+        errno);
+  }
+  return FromSockaddr(storage);
+}
+
+absl::StatusOr<TcpAddress> LocalAddress(int fd) {
+  sockaddr_storage storage;
+  socklen_t length = sizeof(storage);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
+    return runtime::ErrnoStatus("getsockname", errno);
+  }
+  return FromSockaddr(storage);
 }
 
 int SocketError(int fd) {

@@ -29,6 +29,15 @@ absl::StatusOr<runtime::ScopedFd> AcceptTcp(int listen_fd);
 // Starts a non-blocking connect; the socket becomes writable when it
 // completes, and ConnectResult tells how.
 absl::StatusOr<runtime::ScopedFd> ConnectTcp(const TcpAddress& remote);
+// The address and port an accepted connection was sent to before an
+// iptables REDIRECT/DNAT rewrote it (netfilter's SO_ORIGINAL_DST, IPv4;
+// IP6T_SO_ORIGINAL_DST, IPv6). Errors: the connection was not translated
+// (no conntrack entry) or conntrack is not loaded. An untranslated
+// connection may also come back as its own local address: callers compare
+// with LocalAddress().
+absl::StatusOr<TcpAddress> OriginalDestination(int fd);
+// The local address and port of a connected socket (getsockname).
+absl::StatusOr<TcpAddress> LocalAddress(int fd);
 // The pending error of a socket (SO_ERROR), 0 when there is none.
 int SocketError(int fd);
 // Closes with SO_LINGER 0: the kernel sends a RST instead of a FIN.

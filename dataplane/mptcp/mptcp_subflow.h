@@ -20,6 +20,9 @@
 
 namespace plait::mptcp {
 
+// A chunk's data-level length leaves room for the DATA_FIN's byte.
+inline constexpr uint64_t kMaxChunk = 65534;
+
 struct MptcpConnection::Subflow : public tcp::TcpOwner {
   // Bytes [begin, end) of the subflow's stream carry data-level offsets
   // [data_offset, data_offset + end - begin).

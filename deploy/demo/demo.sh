@@ -3,14 +3,25 @@
 # per-subflow throughput every second.
 #
 # As root (with /dev/net/tun, network namespaces and kernel MPTCP): the
-# deploy/lab namespaces, plaitd --mode=tun in A (paths 10.1.0.11 and
-# 10.2.0.11, one per veth path) forwarding 127.0.0.1:5201 to a Linux kernel
-# MPTCP server in B (10.1.0.2:5201): real MPTCP on the wire, with the kernel
-# as the peer. Otherwise: two plaitd in UDP mode on loopback, the client
-# with paths 127.0.0.1 and 127.0.0.2 forwarding to the server (127.0.0.3),
-# which serves a local TCP sink. Either way an application sends and
-# receives at once through the forwarder, and plaitd's statistics lines
-# (--stats-interval 1) become a table.
+# deploy/lab namespaces and two plaitd --mode=tun, real MPTCP on the wire
+# between them. The client plaitd in A (TUN device plaitdemo0, paths
+# 10.1.0.11 and 10.2.0.11) forwards A's 127.0.0.1:5201 to the server plaitd
+# in B (TUN device plaitdemo1, paths 10.1.0.12 and 10.2.0.12), which serves
+# a TCP sink at B's 127.0.0.1:5202. Each plaitd routes its path addresses
+# through its own TUN device; B gets what lab.sh gives A (ip_forward,
+# proxy_arp on its veths), and policy routing on both sides sends what
+# leaves from a 10.2.0.x path address over the second veth. plaitd's path
+# endpoints are subflow ones, not signal: the server announces nothing and,
+# as the passive side, opens no subflow (10.2.0.12 is routed, but unused);
+# the client's fullmesh path manager opens the second subflow 10.2.0.11 ->
+# 10.1.0.12, which the policy rule in A puts on va2 <-> vb2 (B's reply to
+# 10.2.0.11 goes out vb2 by its connected route). Otherwise: two plaitd in
+# UDP mode on loopback, the client with paths 127.0.0.1 and 127.0.0.2
+# forwarding to the server (127.0.0.3), which serves a local TCP sink.
+# Either way an application sends and receives at once through the
+# forwarder, and the client plaitd's statistics lines
+# (--stats-interval 1) become a table; in the lab, each veth path's bytes
+# follow.
 #
 # Environment:
 #   DEMO_SECONDS=N  push traffic N seconds, then stop everything and exit
@@ -144,26 +155,47 @@ for line in open(sys.argv[1]):
 
 plaitd_flags=(--log-format=json --stats-interval 1 --drain-timeout 3)
 if [ "$mode" = lab ]; then
-  say "lab mode: plaitd --mode=tun in $LAB_A, the Linux kernel's MPTCP in $LAB_B"
+  say "lab mode: two plaitd --mode=tun, the client in $LAB_A, the server in $LAB_B"
   bash "$lab" up || die "lab.sh up failed (a lab left over? LAB_A=$LAB_A LAB_B=$LAB_B bash $lab down)"
   lab_up=1
-  ip netns exec "$LAB_A" sysctl -qw net.ipv4.conf.all.send_redirects=0
-  # What leaves from 10.2.0.11 takes the second veth path.
+  # lab.sh sets A up for a userspace stack behind a TUN device (ip_forward,
+  # proxy_arp on its veths); B gets the same here, for the server plaitd.
+  ip netns exec "$LAB_B" sysctl -qw net.ipv4.ip_forward=1
+  for i in 1 2; do
+    ip netns exec "$LAB_B" sysctl -qw "net.ipv4.conf.vb$i.proxy_arp=1"
+    ip netns exec "$LAB_B" sysctl -qw "net.ipv4.neigh.vb$i.proxy_delay=0"
+  done
+  for ns in "$LAB_A" "$LAB_B"; do
+    ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.send_redirects=0
+  done
+  # What leaves from a second path address takes the second veth path, on
+  # both sides.
   ip netns exec "$LAB_A" ip rule add from 10.2.0.11 lookup 102
   ip netns exec "$LAB_A" ip route add 10.1.0.0/24 via 10.2.0.2 dev va2 table 102
-  start kernel-sink ip netns exec "$LAB_B" python3 "$traffic" sink --mptcp --port 5201
-  wait_line "$work/kernel-sink.log" '^listening' "the kernel MPTCP server"
-  client_log=$work/plaitd.log
+  ip netns exec "$LAB_B" ip rule add from 10.2.0.12 lookup 102
+  ip netns exec "$LAB_B" ip route add 10.1.0.0/24 via 10.2.0.1 dev vb2 table 102
+  # B's application: the sink, behind the server plaitd.
+  start sink ip netns exec "$LAB_B" python3 "$traffic" sink --bind 127.0.0.1 --port 5202
+  wait_line "$work/sink.log" '^listening' "the TCP sink"
+  server_log=$work/plaitd-server.log
+  ip netns exec "$LAB_B" "$PLAITD" --mode=tun --tun plaitdemo1 \
+    --path 10.1.0.12 --path 10.2.0.12 --serve 5201=127.0.0.1:5202 \
+    "${plaitd_flags[@]}" 2>"$server_log" &
+  pids+=("$!")
+  daemons+=("$!")
+  wait_line "$server_log" '"event":"started"' "the server plaitd"
+  client_log=$work/plaitd-client.log
   ip netns exec "$LAB_A" "$PLAITD" --mode=tun --tun plaitdemo0 \
-    --path 10.1.0.11 --path 10.2.0.11 --forward 127.0.0.1:5201=10.1.0.2:5201 \
+    --path 10.1.0.11 --path 10.2.0.11 --forward 127.0.0.1:5201=10.1.0.12:5201 \
     "${plaitd_flags[@]}" 2>"$client_log" &
   pids+=("$!")
   daemons+=("$!")
-  wait_line "$client_log" '"event":"started"' "plaitd"
+  wait_line "$client_log" '"event":"started"' "the client plaitd"
   forward_port=5201
   run_client=(ip netns exec "$LAB_A")
-  say "plaitd (pid ${daemons[0]}): TUN device plaitdemo0, paths 10.1.0.11 (veth va1) and 10.2.0.11 (veth va2)"
-  say "forwarding $LAB_A's 127.0.0.1:5201 over MPTCP to the kernel's server at 10.1.0.2:5201 in $LAB_B"
+  say "client plaitd (pid ${daemons[1]}) in $LAB_A: TUN device plaitdemo0, paths 10.1.0.11 (veth va1) and 10.2.0.11 (veth va2)"
+  say "server plaitd (pid ${daemons[0]}) in $LAB_B: TUN device plaitdemo1, paths 10.1.0.12 (veth vb1) and 10.2.0.12 (veth vb2)"
+  say "forwarding $LAB_A's 127.0.0.1:5201 over MPTCP to the server plaitd at 10.1.0.12:5201, which serves the sink at $LAB_B's 127.0.0.1:5202"
 else
   [ -n "$why" ] && say "UDP mode ($why): two plaitd on loopback"
   [ -z "$why" ] && say "UDP mode: two plaitd on loopback"
@@ -197,6 +229,14 @@ else
   say "client plaitd (pid ${daemons[1]}): paths 127.0.0.1 and 127.0.0.2; server plaitd (pid ${daemons[0]}): path 127.0.0.3 (UDP $server_udp)"
   say "forwarding 127.0.0.1:$forward_port over MPTCP (two subflows in UDP) to the server, which serves the sink at 127.0.0.1:$sink_port"
 fi
+veth_bytes() {  # prints "NAME tx rx" for each of A's veths
+  local i
+  for i in 1 2; do
+    echo "va$i $(ip netns exec "$LAB_A" cat "/sys/class/net/va$i/statistics/tx_bytes")" \
+      "$(ip netns exec "$LAB_A" cat "/sys/class/net/va$i/statistics/rx_bytes")"
+  done
+}
+[ "$mode" = lab ] && veth_before=$(veth_bytes)
 # The table, on our own output.
 python3 "$table" "$client_log" &
 pids+=("$!")
@@ -213,6 +253,15 @@ client_rc=$?
 sleep 1.5
 say "$(cat "$work/client.log")"
 [ "$client_rc" -eq 0 ] || die "the traffic client failed (exit $client_rc)"
+if [ "$mode" = lab ]; then
+  # What each veth path carried (A's side; out: A -> B).
+  say "$(printf '%s\n%s\n' "$veth_before" "$(veth_bytes)" | awk '
+    { if ($1 in tx) { printf "%s%s (%s) %.1f MiB out, %.1f MiB in", sep, $1,
+        ($1 == "va1" ? "path 1" : "path 2"), ($2 - tx[$1]) / 1048576,
+        ($3 - rx[$1]) / 1048576; sep = "; " }
+      else { tx[$1] = $2; rx[$1] = $3 } }
+    BEGIN { printf "veth paths: " }')"
+fi
 for pid in "${daemons[@]}"; do
   kill -0 "$pid" 2>/dev/null || die "plaitd (pid $pid) died; see $work"
 done
@@ -226,11 +275,11 @@ echo
 say "both ends stay up; the table goes on with your own traffic. Ctrl-C stops everything."
 if [ "$mode" = lab ]; then
   cat <<EOT
-  Send your own traffic through the forwarder (it reaches the kernel's MPTCP
-  server in $LAB_B, which discards it and sends random bytes back):
+  Send your own traffic through the forwarder (it reaches the server plaitd
+  in $LAB_B and the sink behind it, which discards it and sends random bytes
+  back):
     sudo ip netns exec $LAB_A python3 $traffic client --connect 127.0.0.1:5201 --seconds 10
-  Look at the kernel's side:   sudo ip netns exec $LAB_B ss -tiM
-                               sudo ip netns exec $LAB_B ip mptcp monitor
+  Server plaitd's log:         $server_log
   Watch a path:                sudo ip netns exec $LAB_A tcpdump -ni va2 tcp
   Take a path down and up:     sudo ip netns exec $LAB_A ip link set va2 down (then up)
 EOT

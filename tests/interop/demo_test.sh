@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# deploy/demo/demo.sh with DEMO_SECONDS=5: as root the lab variant (plaitd
-# --mode=tun against the Linux kernel's MPTCP in the deploy/lab namespaces)
-# and the UDP variant (two plaitd on loopback); otherwise the UDP variant
-# only, and it says why the lab one is skipped. Each run must exit 0, its
-# live table must show a second in which both subflows carried bytes, the
-# connection's close line must show both subflows with at least 1 MiB sent
-# and received and a normal close, and afterwards none of the processes it
-# started may be alive (the pids it prints, and anything naming its work
-# directory) and the lab namespaces must be gone.
+# deploy/demo/demo.sh with DEMO_SECONDS=5: as root the lab variant (two
+# plaitd --mode=tun, one in each deploy/lab namespace, real MPTCP between
+# them over the two veth paths) and the UDP variant (two plaitd on
+# loopback); otherwise the UDP variant only, and it says why the lab one is
+# skipped. Each run must exit 0, its live table must show a second in which
+# both subflows carried bytes, the connection's close line must show both
+# subflows with at least 1 MiB sent and received and a normal close (in the
+# lab, from the two path addresses 10.1.0.11 and 10.2.0.11, and each veth
+# path must have carried at least 1 MiB each way), and afterwards none of
+# the processes it started may be alive (the pids it prints, and anything
+# naming its work directory) and the lab namespaces must be gone.
 set -u
 export PATH="$PATH:/usr/sbin:/sbin"
 demo=deploy/demo/demo.sh
@@ -23,9 +25,10 @@ check_run() {  # MODE
   cat "$out"
   local problems=()
   [ "$rc" -eq 0 ] || problems+=("demo.sh exited $rc")
-  python3 - "$out" <<'PY' || problems+=("the output does not show both subflows carrying bytes")
+  python3 - "$out" "$mode" <<'PY' || problems+=("the output does not show both subflows carrying bytes")
 import re, sys
 text = open(sys.argv[1]).read()
+lab = sys.argv[2] == "lab"
 # A table row: time, conn, up, down, then (local, send, recv) per subflow.
 rows = [l.split() for l in text.splitlines() if re.match(r"^\s+\d+s\s+\d+\s", l)]
 both = [r for r in rows if len(r) >= 10 and
@@ -37,6 +40,13 @@ for line in closes:
     sf = re.findall(r"subflow (\d) (\S+) sent ([\d.]+) MiB received ([\d.]+) MiB", line)
     print("close: %s" % ["%s %s/%s MiB" % (a, s, r) for _, a, s, r in sf])
     ok = ok and len(sf) == 2 and all(float(s) >= 1 and float(r) >= 1 for _, _, s, r in sf)
+    if lab:
+        ok = ok and sorted(a.rsplit(":", 1)[0] for _, a, _, _ in sf) == ["10.1.0.11", "10.2.0.11"]
+if lab:
+    paths = re.findall(r"(va\d) \(path \d\) ([\d.]+) MiB out, ([\d.]+) MiB in", text)
+    print("veth paths: %s" % ["%s %s/%s MiB" % p for p in paths])
+    ok = ok and sorted(p[0] for p in paths) == ["va1", "va2"] and all(
+        float(o) >= 1 and float(i) >= 1 for _, o, i in paths)
 sys.exit(0 if ok else 1)
 PY
   local pids pid

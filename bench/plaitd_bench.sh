@@ -31,7 +31,7 @@ if [ -z "$plaitd" ] || [ -z "$endpoint" ]; then
   plaitd=${plaitd:-$bin/dataplane/plaitd}
   endpoint=${endpoint:-$bin/tests/interop/tun-mptcp-endpoint}
 fi
-tmp=$(mktemp -d /tmp/plaitd_bench.XXXXXX)
+tmp=$(mktemp -d -t plaitd_bench.XXXXXX)
 export LAB_A=${LAB_A:-plait-bench-a$$} LAB_B=${LAB_B:-plait-bench-b$$}
 lab=$root/deploy/lab/lab.sh
 lab_up=0

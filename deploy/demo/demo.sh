@@ -30,7 +30,7 @@
 #   DEMO_MODE       auto (default), lab or udp
 #   PLAITD          the plaitd binary (default: bazel build //dataplane:plaitd
 #                   and bazel-bin/dataplane/plaitd)
-#   DEMO_WORK       where the logs go (default: a new /tmp/plait-demo.XXXXXX;
+#   DEMO_WORK       where the logs go (default: a new plait-demo.XXXXXX in $TMPDIR;
 #                   kept after exit)
 #   LAB_A, LAB_B    the lab's namespaces (default plait-demo-a, plait-demo-b)
 # Everything it starts stops on exit, Ctrl-C or SIGTERM, and the lab goes.
@@ -85,7 +85,7 @@ if [ -z "${PLAITD:-}" ]; then
 fi
 [ -x "$PLAITD" ] || die "$PLAITD is not an executable"
 
-work=${DEMO_WORK:-$(mktemp -d /tmp/plait-demo.XXXXXX)}
+work=${DEMO_WORK:-$(mktemp -d -t plait-demo.XXXXXX)}
 mkdir -p "$work" || die "cannot create $work"
 
 # Everything started, stopped in reverse order on exit.

@@ -42,9 +42,11 @@ else
   plaitd=${HOSTILE_PLAITD:-}
   endpoint=${HOSTILE_ENDPOINT:-}
   if [ -z "$plaitd" ] || [ -z "$endpoint" ]; then
-    # Bazel's output base for this workspace, computed rather than asked
-    # for: `bazel info` would wait for any build running in it.
-    base="${HOME:-/root}/.cache/bazel/_bazel_$(id -un)/$(printf %s "$root" | md5sum | cut -c1-32)-asan"
+    # A separate output base beside this workspace's, so that the sanitized
+    # build does not throw away the normal one (`bazel info` waits for any
+    # build running in this workspace).
+    base="$(bazel info output_base 2>/dev/null)-asan"
+    [ "$base" != "-asan" ] || { echo "FAIL: bazel info output_base failed"; exit 1; }
     echo "== building plaitd and tun-mptcp-endpoint with --config=asan (output base $base)"
     t0=$(date +%s)
     bazel --output_base="$base" build --config=asan --symlink_prefix=/ \

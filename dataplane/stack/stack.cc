@@ -334,20 +334,18 @@ void Stack::Sweep() {
     auto t = by_token_.find(c->local_token());
     if (t != by_token_.end() && t->second == c) by_token_.erase(t);
     live_.erase(live_.begin() + static_cast<ptrdiff_t>(i));
+    if (released_.contains(c)) Free(c);
   }
-  // Free what the owners released and is done.
-  if (released_.empty()) return;
-  for (size_t i = 0; i < connections_.size();) {
-    mptcp::MptcpConnection* c = connections_[i].get();
-    if (!released_.contains(c) ||
-        std::find(live_.begin(), live_.end(), c) != live_.end()) {
-      ++i;
-      continue;
-    }
-    released_.erase(c);
-    connections_[i] = std::move(connections_.back());
-    connections_.pop_back();
-  }
+}
+
+// Once per connection (Sweep runs per packet: nothing here scans them all).
+void Stack::Free(const mptcp::MptcpConnection* connection) {
+  released_.erase(connection);
+  auto it = std::find_if(connections_.begin(), connections_.end(),
+                         [&](const auto& c) { return c.get() == connection; });
+  if (it == connections_.end()) return;
+  *it = std::move(connections_.back());
+  connections_.pop_back();
 }
 
 absl::Status Stack::Release(const mptcp::MptcpConnection* connection) {
@@ -364,7 +362,13 @@ absl::Status Stack::Release(const mptcp::MptcpConnection* connection) {
         "for OnClosed)");
   }
   released_.insert(connection);
-  Sweep();
+  // Already out of live_ (its subflows are done): free it now; else Sweep
+  // frees it when it leaves.
+  if (std::find(live_.begin(), live_.end(), connection) == live_.end()) {
+    Free(connection);
+  } else {
+    Sweep();
+  }
   return absl::OkStatus();
 }
 

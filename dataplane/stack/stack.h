@@ -147,6 +147,7 @@ class Stack : private mptcp::SubflowOpener {
   // mptcp::SubflowOpener: the path managers' subflows.
   // Whether `bytes` more buffer bytes fit in max_buffer_bytes.
   bool BufferBudgetAllows(size_t bytes) const;
+  void Free(const mptcp::MptcpConnection* connection);
   void ForgetSubflow(mptcp::MptcpConnection* connection,
                      const tcp::TcpEndpoints& ends) override;
   bool OpenSubflow(mptcp::MptcpConnection* connection,

@@ -28,6 +28,14 @@ _LIBRARIES = {
     "prometheus": ["prometheus-cpp-pull", "prometheus-cpp-core"],
 }
 
+# Libraries Debian ships without a .pc file: target name -> (the pkg-config
+# target it extends, its link options).
+_WITHOUT_PKG_CONFIG = {
+    # gRPC server reflection: libgrpc++-dev has libgrpc++_reflection.so but
+    # no grpc++_reflection.pc.
+    "grpc_reflection": ("grpc", ["-lgrpc++_reflection"]),
+}
+
 def _pkg_config(ctx, flag, modules):
     result = ctx.execute(["pkg-config", flag] + modules)
     if result.return_code != 0:
@@ -61,6 +69,13 @@ def _system_libs_impl(ctx):
         build.append("    defines = {},".format(repr(defines)))
         build.append("    includes = {},".format(repr(includes)))
         build.append("    linkopts = {},".format(repr(linkopts + copts)))
+        build.append(")")
+        build.append("")
+    for name, (base, linkopts) in _WITHOUT_PKG_CONFIG.items():
+        build.append("cc_library(")
+        build.append("    name = {},".format(repr(name)))
+        build.append("    linkopts = {},".format(repr(linkopts)))
+        build.append("    deps = [{}],".format(repr(":" + base)))
         build.append(")")
         build.append("")
     ctx.file("WORKSPACE", "")

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "dataplane/api/default_address.h"
 #include "dataplane/cc/registry.h"
 #include "dataplane/pm/registry.h"
 #include "dataplane/sched/registry.h"
@@ -110,6 +111,26 @@ Flags (--flag=value or --flag value; repeatable ones may be given many times):
   --stats-interval SECS log throughput per connection and subflow every SECS
                         (default 0: off; connection open/close are always
                         logged with their bytes)
+  --api ADDR            where the gRPC API listens (plait.v1.DataplaneService,
+                        grpc.health.v1, server reflection): unix:PATH,
+                        HOST:PORT or [V6]:PORT, or none. Default: a unix
+                        socket, /run/plait/plaitd.sock as root, else under
+                        $XDG_RUNTIME_DIR/plait (plaitctl looks there too).
+                        Plaintext TCP only on loopback addresses
+  --api-tls-cert FILE   PEM certificate (chain) for a TCP --api: TLS
+  --api-tls-key FILE    its PEM private key
+  --api-tls-client-ca FILE
+                        PEM CA that client certificates are verified with
+                        (mTLS); clients without a certificate may still read
+  --api-mutations-need-mtls
+                        calls that change the dataplane (policy, scheduler,
+                        subflows, close) only from clients with a verified
+                        certificate
+  --state-dir DIR       keep the policy set over the API in DIR and load it
+                        at start (a corrupt file is set aside and reported)
+  --label KEY=VALUE     a label of this node, for policy rules' match.labels
+                        (repeatable)
+  --metrics HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics
   --help                this text
 Exit codes: 0 after a drain, 1 a runtime failure, 2 bad flags or config.
 )";
@@ -140,6 +161,14 @@ constexpr FlagSpec kFlags[] = {
     {"buffer-kib", false},
     {"memory-budget-mib", false},
     {"checksums", true},
+    {"api", false},
+    {"api-tls-cert", false},
+    {"api-tls-key", false},
+    {"api-tls-client-ca", false},
+    {"api-mutations-need-mtls", true},
+    {"state-dir", false},
+    {"label", false},
+    {"metrics", false},
 };
 
 absl::Status Bad(const std::string& message) {
@@ -205,6 +234,26 @@ absl::Status SetFlag(const std::string& name, const std::string& value,
           absl::StrCat("--checksums: \"", value, "\" is not true or false"));
     }
     c->set_checksums(value == "true");
+  } else if (name == "api") {
+    c->set_api(value);
+  } else if (name == "api-tls-cert") {
+    c->set_api_tls_cert(value);
+  } else if (name == "api-tls-key") {
+    c->set_api_tls_key(value);
+  } else if (name == "api-tls-client-ca") {
+    c->set_api_tls_client_ca(value);
+  } else if (name == "api-mutations-need-mtls") {
+    if (value != "true" && value != "false") {
+      return Bad(absl::StrCat("--api-mutations-need-mtls: \"", value,
+                              "\" is not true or false"));
+    }
+    c->set_api_mutations_need_mtls(value == "true");
+  } else if (name == "state-dir") {
+    c->set_state_dir(value);
+  } else if (name == "label") {
+    c->add_label(value);
+  } else if (name == "metrics") {
+    c->set_metrics(value);
   } else if (name == "drain-timeout" || name == "stats-interval") {
     double seconds;
     if (!absl::SimpleAtod(value, &seconds)) {
@@ -304,6 +353,55 @@ bool Known(const std::string& name, const std::vector<std::string>& names) {
     if (n == name) return true;
   }
   return false;
+}
+
+// The API, state and metrics flags.
+absl::Status ValidateApi(const PlaitdConfig& c, DaemonOptions* o) {
+  o->api = c.has_api() ? c.api() : api::DefaultApiAddress();
+  if (o->api == "none") o->api.clear();
+  if (c.has_api() && c.api().empty()) {
+    return Bad("--api: empty (give an address, or none)");
+  }
+  o->api_tls_cert = c.api_tls_cert();
+  o->api_tls_key = c.api_tls_key();
+  o->api_tls_client_ca = c.api_tls_client_ca();
+  o->api_mutations_need_mtls = c.api_mutations_need_mtls();
+  if (o->api_mutations_need_mtls && o->api_tls_client_ca.empty()) {
+    return Bad(
+        "--api-mutations-need-mtls: needs --api-tls-client-ca (without it no "
+        "client certificate can be verified, and nothing could change the "
+        "dataplane)");
+  }
+  if ((!o->api_tls_cert.empty() || !o->api_tls_key.empty() ||
+       !o->api_tls_client_ca.empty()) &&
+      o->api.empty()) {
+    return Bad("--api-tls-*: given with --api none");
+  }
+  o->state_dir = c.state_dir();
+  if (c.has_state_dir() && c.state_dir().empty()) {
+    return Bad("--state-dir: empty");
+  }
+  for (const std::string& label : c.label()) {
+    const size_t eq = label.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Bad(absl::StrCat("--label \"", label,
+                              "\": expected KEY=VALUE with a non-empty KEY"));
+    }
+    const std::string key = label.substr(0, eq);
+    for (const auto& [k, v] : o->labels) {
+      if (k == key) {
+        return Bad(absl::StrCat("--label \"", label, "\": ", key,
+                                " is given twice"));
+      }
+    }
+    o->labels.emplace_back(key, label.substr(eq + 1));
+  }
+  o->metrics = c.metrics();
+  if (c.has_metrics() && c.metrics().find(':') == std::string::npos) {
+    return Bad(absl::StrCat("--metrics \"", c.metrics(),
+                            "\": expected HOST:PORT (e.g. 127.0.0.1:9464)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<DaemonOptions> Validate(const PlaitdConfig& c) {
@@ -468,6 +566,7 @@ absl::StatusOr<DaemonOptions> Validate(const PlaitdConfig& c) {
     o.memory_budget_bytes = size_t{c.memory_budget_mib()} << 20;
   }
   if (c.has_checksums()) o.checksums = c.checksums();
+  if (absl::Status s = ValidateApi(c, &o); !s.ok()) return s;
   return o;
 }
 

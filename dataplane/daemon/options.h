@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -43,6 +44,19 @@ struct DaemonOptions {
   size_t buffer_bytes = size_t{1} << 20;
   size_t memory_budget_bytes = size_t{1} << 30;
   bool checksums = false;
+  // The API's address ("unix:PATH", "HOST:PORT"); empty: no API (--api
+  // none).
+  std::string api;
+  std::string api_tls_cert;
+  std::string api_tls_key;
+  std::string api_tls_client_ca;
+  bool api_mutations_need_mtls = false;
+  // Empty: the policy is not persisted.
+  std::string state_dir;
+  // The node's labels (--label KEY=VALUE), in the order given.
+  std::vector<std::pair<std::string, std::string>> labels;
+  // "HOST:PORT" for Prometheus; empty: no metrics endpoint.
+  std::string metrics;
 };
 
 // The --help text.

@@ -276,5 +276,45 @@ TEST(OptionsTest, HelpMentionsEveryFlag) {
   }
 }
 
+TEST(OptionsTest, ApiStateLabelsAndMetrics) {
+  auto o = Parse({"--path=127.0.0.1", "--api", "127.0.0.1:0",
+                  "--state-dir=/var/lib/plait", "--label", "zone=edge",
+                  "--label=tier=gold", "--metrics", "127.0.0.1:9464"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->api, "127.0.0.1:0");
+  EXPECT_EQ(o->state_dir, "/var/lib/plait");
+  ASSERT_EQ(o->labels.size(), 2u);
+  EXPECT_EQ(o->labels[0].first, "zone");
+  EXPECT_EQ(o->labels[1].second, "gold");
+  EXPECT_EQ(o->metrics, "127.0.0.1:9464");
+}
+
+TEST(OptionsTest, ApiDefaultsToAUnixSocketAndNoneTurnsItOff) {
+  auto o = Parse({"--path=127.0.0.1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->api.rfind("unix:/", 0), 0u) << o->api;
+  auto off = Parse({"--path=127.0.0.1", "--api=none"});
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_TRUE(off->api.empty());
+}
+
+TEST(OptionsTest, ApiErrorsNameTheFlag) {
+  auto Error = [](std::vector<std::string> args) {
+    args.insert(args.begin(), "--path=127.0.0.1");
+    auto o = Parse(args);
+    return o.ok() ? std::string("ok") : std::string(o.status().message());
+  };
+  EXPECT_NE(Error({"--label", "novalue"}).find("--label \"novalue\""),
+            std::string::npos);
+  EXPECT_NE(Error({"--label", "a=1", "--label", "a=2"}).find("given twice"),
+            std::string::npos);
+  EXPECT_NE(Error({"--api-mutations-need-mtls"}).find("--api-tls-client-ca"),
+            std::string::npos);
+  EXPECT_NE(Error({"--api=none", "--api-tls-cert=c.pem"}).find("--api none"),
+            std::string::npos);
+  EXPECT_NE(Error({"--metrics", "9464"}).find("HOST:PORT"), std::string::npos);
+  EXPECT_NE(Error({"--api="}).find("--api: empty"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace plait::daemon

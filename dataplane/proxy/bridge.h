@@ -81,6 +81,8 @@ class Bridge : public mptcp::MptcpOwner {
   }
   // Null until Attach. Stays valid while the stack lives.
   const mptcp::MptcpConnection* connection() const { return connection_; }
+  // For the API's per-connection changes (scheduler, subflows, close).
+  mptcp::MptcpConnection* mutable_connection() { return connection_; }
   bool connection_closed() const { return connection_closed_; }
   mptcp::MptcpCloseReason close_reason() const { return close_reason_; }
   // The socket side ended with an error (its errno), 0 otherwise.

@@ -20,6 +20,7 @@ BridgeSet::~BridgeSet() { *self_ = nullptr; }
 Bridge* BridgeSet::Create(runtime::ScopedFd socket, bool connecting,
                           BridgeInfo info) {
   info.id = next_id_++;
+  info.opened = loop_->Now();
   Bridge::Hooks hooks;
   hooks.after_work = after_work_;
   hooks.on_finished = [this](Bridge* bridge) { Finished(bridge); };
@@ -29,6 +30,7 @@ Bridge* BridgeSet::Create(runtime::ScopedFd socket, bool connecting,
   Entry& entry = bridges_[raw];
   entry.bridge = std::move(bridge);
   entry.info = std::move(info);
+  by_id_[entry.info.id] = raw;
   if (events_.on_open) events_.on_open(*raw, entry.info);
   if (draining_) raw->BeginDrain();
   return raw;
@@ -48,7 +50,11 @@ void BridgeSet::Finished(Bridge* bridge) {
     if (bridge->connection() != nullptr) {
       (*self)->stack_->Release(bridge->connection()).IgnoreError();
     }
-    (*self)->bridges_.erase(bridge);
+    auto entry = (*self)->bridges_.find(bridge);
+    if (entry != (*self)->bridges_.end()) {
+      (*self)->by_id_.erase(entry->second.info.id);
+      (*self)->bridges_.erase(entry);
+    }
     (*self)->MaybeDrained();
   });
 }
@@ -72,6 +78,22 @@ void BridgeSet::MaybeDrained() {
 void BridgeSet::ForEach(
     const std::function<void(const Bridge&, const BridgeInfo&)>& f) const {
   for (const auto& [bridge, entry] : bridges_) f(*bridge, entry.info);
+}
+
+void BridgeSet::ForEachFrom(
+    uint64_t first_id,
+    const std::function<bool(Bridge&, const BridgeInfo&)>& f) const {
+  for (auto it = by_id_.lower_bound(first_id); it != by_id_.end(); ++it) {
+    const Entry& entry = bridges_.at(it->second);
+    if (!f(*entry.bridge, entry.info)) return;
+  }
+}
+
+Bridge* BridgeSet::Find(uint64_t id, const BridgeInfo** info) const {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return nullptr;
+  if (info != nullptr) *info = &bridges_.at(it->second).info;
+  return it->second;
 }
 
 }  // namespace plait::proxy

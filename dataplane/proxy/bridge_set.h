@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,11 @@ struct BridgeInfo {
   std::string kind;    // "forward", "transparent" or "serve"
   std::string client;  // who connected (a TCP or MPTCP peer)
   std::string target;  // where the bytes go
+  // The listener it came from, and the policy's choice (ConnectionPlan).
+  std::string listener;
+  std::string rule;
+  std::string profile;
+  Time opened;  // set by BridgeSet::Create
 };
 
 class BridgeSet {
@@ -53,6 +59,13 @@ class BridgeSet {
   size_t size() const { return bridges_.size(); }
   void ForEach(
       const std::function<void(const Bridge&, const BridgeInfo&)>& f) const;
+  // The bridges with id >= `first_id`, in id order, while `f` returns true
+  // (the API's pages).
+  void ForEachFrom(
+      uint64_t first_id,
+      const std::function<bool(Bridge&, const BridgeInfo&)>& f) const;
+  // Null if no bridge has `id` (never had, or destroyed).
+  Bridge* Find(uint64_t id, const BridgeInfo** info = nullptr) const;
 
  private:
   struct Entry {
@@ -68,6 +81,7 @@ class BridgeSet {
   std::function<void()> after_work_;
   Events events_;
   absl::flat_hash_map<Bridge*, Entry> bridges_;
+  std::map<uint64_t, Bridge*> by_id_;
   uint64_t next_id_ = 1;
   bool draining_ = false;
   std::function<void()> drained_;

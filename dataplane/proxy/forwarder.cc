@@ -44,14 +44,15 @@ std::string Describe(const TcpAddress& a) {
 
 absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(
     runtime::EventLoop* loop, stack::Stack* stack, BridgeSet* bridges,
-    const ForwardSpec& spec, const mptcp::MptcpConfig& config,
+    const ForwardSpec& spec, Planner planner,
     std::function<void(const absl::Status&)> on_connect_error) {
   auto listener = ListenTcp(spec.listen);
   if (!listener.ok()) return listener.status();
   auto port = LocalPort(listener->get());
   if (!port.ok()) return port.status();
   std::unique_ptr<Forwarder> forwarder(new Forwarder(
-      loop, stack, bridges, spec, config, std::move(*listener), *port));
+      loop, stack, bridges, spec, std::move(planner), std::move(*listener),
+      *port));
   forwarder->on_connect_error_ = std::move(on_connect_error);
   Forwarder* raw = forwarder.get();
   absl::Status status =
@@ -63,15 +64,17 @@ absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(
 
 Forwarder::Forwarder(runtime::EventLoop* loop, stack::Stack* stack,
                      BridgeSet* bridges, const ForwardSpec& spec,
-                     const mptcp::MptcpConfig& config,
-                     runtime::ScopedFd listener, uint16_t port)
+                     Planner planner, runtime::ScopedFd listener,
+                     uint16_t port)
     : loop_(loop),
       stack_(stack),
       bridges_(bridges),
       spec_(spec),
-      config_(config),
+      planner_(std::move(planner)),
       listener_(std::move(listener)),
-      port_(port) {}
+      port_(port),
+      name_(absl::StrCat(spec.transparent ? "transparent:" : "forward:",
+                         Describe(TcpAddress{spec.listen.address, port}))) {}
 
 Forwarder::~Forwarder() { StopAccepting(); }
 
@@ -103,9 +106,13 @@ void Forwarder::OnAcceptable() {
     info.kind = spec_.transparent ? "transparent" : "forward";
     info.client = PeerName(socket->get());
     info.target = Describe(*target);
+    ConnectionPlan plan = planner_(name_, *target);
+    info.listener = name_;
+    info.rule = std::move(plan.rule);
+    info.profile = std::move(plan.profile);
     Bridge* bridge =
         bridges_->Create(std::move(*socket), /*connecting=*/false, info);
-    auto connection = stack_->Connect(config_, spec_.source, target->address,
+    auto connection = stack_->Connect(plan.config, spec_.source, target->address,
                                       target->port, bridge, loop_->Now());
     if (!connection.ok()) {
       if (on_connect_error_) on_connect_error_(connection.status());

@@ -8,10 +8,13 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "dataplane/mptcp/mptcp_connection.h"
 #include "dataplane/proxy/bridge_set.h"
+#include "dataplane/proxy/connection_plan.h"
 #include "dataplane/proxy/socket_util.h"
 #include "dataplane/runtime/event_loop.h"
 #include "dataplane/stack/stack.h"
@@ -36,21 +39,31 @@ class Forwarder {
  public:
   // Listens at once. `stack` and `bridges` must outlive the forwarder.
   // Errors: the listener's bind/listen.
+  // `planner` gives each connection its settings.
+  static absl::StatusOr<std::unique_ptr<Forwarder>> Create(
+      runtime::EventLoop* loop, stack::Stack* stack, BridgeSet* bridges,
+      const ForwardSpec& spec, Planner planner,
+      std::function<void(const absl::Status&)> on_connect_error = nullptr);
   static absl::StatusOr<std::unique_ptr<Forwarder>> Create(
       runtime::EventLoop* loop, stack::Stack* stack, BridgeSet* bridges,
       const ForwardSpec& spec, const mptcp::MptcpConfig& config,
-      std::function<void(const absl::Status&)> on_connect_error = nullptr);
+      std::function<void(const absl::Status&)> on_connect_error = nullptr) {
+    return Create(loop, stack, bridges, spec, FixedPlan(config),
+                  std::move(on_connect_error));
+  }
   ~Forwarder();
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
 
   uint16_t port() const { return port_; }
+  // "forward:ADDR:PORT" or "transparent:ADDR:PORT" (the bound port).
+  const std::string& name() const { return name_; }
   // Closes the listener (the drain's first step).
   void StopAccepting();
 
  private:
   Forwarder(runtime::EventLoop* loop, stack::Stack* stack, BridgeSet* bridges,
-            const ForwardSpec& spec, const mptcp::MptcpConfig& config,
+            const ForwardSpec& spec, Planner planner,
             runtime::ScopedFd listener, uint16_t port);
   void OnAcceptable();
   // Where an accepted connection goes: spec_.remote, or in transparent mode
@@ -61,9 +74,10 @@ class Forwarder {
   stack::Stack* const stack_;       // Not owned.
   BridgeSet* const bridges_;        // Not owned.
   const ForwardSpec spec_;
-  const mptcp::MptcpConfig config_;
+  const Planner planner_;
   runtime::ScopedFd listener_;
   const uint16_t port_;
+  const std::string name_;
   std::function<void(const absl::Status&)> on_connect_error_;
 };
 

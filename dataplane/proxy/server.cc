@@ -9,15 +9,30 @@ namespace plait::proxy {
 Server::Server(runtime::EventLoop* loop, stack::Stack* stack,
                BridgeSet* bridges, const ServeSpec& spec,
                const std::vector<wire::IpAddress>& addresses,
-               const mptcp::MptcpConfig& config,
+               Planner planner,
                std::function<void(const absl::Status&)> on_connect_error)
     : loop_(loop),
+      stack_(stack),
       bridges_(bridges),
       spec_(spec),
+      addresses_(addresses),
+      planner_(std::move(planner)),
+      name_(absl::StrCat("serve:", spec.port)),
       on_connect_error_(std::move(on_connect_error)) {
-  for (const wire::IpAddress& address : addresses) {
-    stack->Listen(
-        address, spec.port, config,
+  Replan();
+}
+
+void Server::Replan() {
+  plan_ = planner_(name_, spec_.target);
+  Listen();
+}
+
+void Server::Listen() {
+  // Stack::Listen replaces the listener's configuration; connections
+  // already accepted keep theirs.
+  for (const wire::IpAddress& address : addresses_) {
+    stack_->Listen(
+        address, spec_.port, plan_.config,
         stack::Stack::Acceptor{[this](const tcp::TcpEndpoints& endpoints) {
                                  return OwnerFor(endpoints);
                                },
@@ -44,6 +59,9 @@ mptcp::MptcpOwner* Server::OwnerFor(const tcp::TcpEndpoints& endpoints) {
       absl::StrCat(endpoints.remote.ToString(), ":", endpoints.remote_port);
   info.target =
       absl::StrCat(spec_.target.address.ToString(), ":", spec_.target.port);
+  info.listener = name_;
+  info.rule = plan_.rule;
+  info.profile = plan_.profile;
   pending_ = bridges_->Create(std::move(*socket), /*connecting=*/true, info);
   return pending_;
 }

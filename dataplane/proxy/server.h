@@ -8,11 +8,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "dataplane/mptcp/mptcp_connection.h"
 #include "dataplane/proxy/bridge_set.h"
+#include "dataplane/proxy/connection_plan.h"
 #include "dataplane/proxy/socket_util.h"
 #include "dataplane/runtime/event_loop.h"
 #include "dataplane/stack/stack.h"
@@ -27,12 +30,26 @@ struct ServeSpec {
 
 class Server {
  public:
-  // Starts listening on `port` at each of `addresses`. `stack` and
-  // `bridges` must outlive the server.
+  // Starts listening on `port` at each of `addresses`, with the plan
+  // `planner` gives for this listener. `stack` and `bridges` must outlive
+  // the server.
+  Server(runtime::EventLoop* loop, stack::Stack* stack, BridgeSet* bridges,
+         const ServeSpec& spec, const std::vector<wire::IpAddress>& addresses,
+         Planner planner,
+         std::function<void(const absl::Status&)> on_connect_error = nullptr);
   Server(runtime::EventLoop* loop, stack::Stack* stack, BridgeSet* bridges,
          const ServeSpec& spec, const std::vector<wire::IpAddress>& addresses,
          const mptcp::MptcpConfig& config,
-         std::function<void(const absl::Status&)> on_connect_error = nullptr);
+         std::function<void(const absl::Status&)> on_connect_error = nullptr)
+      : Server(loop, stack, bridges, spec, addresses, FixedPlan(config),
+               std::move(on_connect_error)) {}
+
+  // Asks the planner again (the policy changed): connections accepted from
+  // now on get the new plan. A listener holds one configuration, so the
+  // plan cannot depend on the client.
+  void Replan();
+  // "serve:PORT".
+  const std::string& name() const { return name_; }
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
@@ -42,10 +59,16 @@ class Server {
 
  private:
   mptcp::MptcpOwner* OwnerFor(const tcp::TcpEndpoints& endpoints);
+  void Listen();
 
   runtime::EventLoop* const loop_;  // Not owned.
+  stack::Stack* const stack_;       // Not owned.
   BridgeSet* const bridges_;        // Not owned.
   const ServeSpec spec_;
+  const std::vector<wire::IpAddress> addresses_;
+  const Planner planner_;
+  const std::string name_;
+  ConnectionPlan plan_;
   std::function<void(const absl::Status&)> on_connect_error_;
   bool accepting_ = true;
   // The bridge made by OwnerFor, waiting for its connection.

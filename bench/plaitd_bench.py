@@ -226,7 +226,7 @@ def memory(a, daemons):
 
     threading.Thread(target=accept_loop, daemon=True).start()
     server = Daemon(a.plaitd, "server",
-                    ["--path", "127.0.0.3", "--udp-port", "0",
+                    ["--path", "127.0.0.3", "--udp-port", "0", "--api", "none",
                      "--serve", "80=127.0.0.1:%d" % app_port, "--drain-timeout", "5",
                      # Buffers are reserved per connection (1 MiB a direction
                      # and level by default): the default 1 GiB budget holds
@@ -236,7 +236,7 @@ def memory(a, daemons):
     server_udp = server.wait_for("path")[0]["udp"]
     server.wait_for("started")
     client = Daemon(a.plaitd, "client",
-                    ["--path", "127.0.0.1", "--path", "127.0.0.2", "--udp-port", "0",
+                    ["--path", "127.0.0.1", "--path", "127.0.0.2", "--udp-port", "0", "--api", "none",
                      "--peer", "127.0.0.3=" + server_udp,
                      "--forward", "127.0.0.1:0=127.0.0.3:80", "--drain-timeout", "5",
                      "--memory-budget-mib", "16384"], work)

@@ -16,7 +16,7 @@ v1::ConnectionState StateOf(const proxy::Bridge& bridge) {
     return v1::CONNECTION_STATE_CLOSED;
   }
   if (c == nullptr || !c->established()) return v1::CONNECTION_STATE_CONNECTING;
-  if (c->AtEndOfStream() || bridge.connection_closed()) {
+  if (c->closing()) {
     return v1::CONNECTION_STATE_CLOSING;
   }
   return v1::CONNECTION_STATE_ESTABLISHED;
@@ -61,7 +61,7 @@ void FillConnection(const proxy::Bridge& bridge, const proxy::BridgeInfo& info,
   if (c == nullptr) return;
   out->set_scheduler(c->scheduler_name());
   out->set_congestion_control(c->congestion_control_name());
-  out->set_path_manager(c->path_manager().name());
+  out->set_path_manager(c->path_manager_name());
   out->set_fallback(c->fallback());
   out->set_dss_checksums(c->checksums_enabled());
   out->set_local_token(c->local_token());

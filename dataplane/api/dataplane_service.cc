@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "dataplane/api/connection_view.h"
-#include "dataplane/wire/ip_prefix.h"
+#include "dataplane/policy/prefix.h"
 
 namespace plait::api {
 namespace {
@@ -168,9 +168,9 @@ grpc::Status DataplaneServiceImpl::ListConnections(
     return Invalid(absl::StrCat("state: ", request->state(),
                                 " is not a ConnectionState"));
   }
-  std::optional<wire::IpPrefix> prefix;
+  std::optional<policy::Prefix> prefix;
   if (!request->remote_prefix().empty()) {
-    auto parsed = wire::IpPrefix::Parse(request->remote_prefix());
+    auto parsed = policy::Prefix::Parse(request->remote_prefix());
     if (!parsed.ok()) {
       return Invalid(
           absl::StrCat("remote_prefix: ", parsed.status().message()));

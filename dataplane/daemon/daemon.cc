@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -16,7 +17,17 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "dataplane/api/api_server.h"
+#include "dataplane/api/dataplane_service.h"
+#include "dataplane/api/event_hub.h"
+#include "dataplane/api/loop_caller.h"
+#include "dataplane/daemon/api_backend.h"
+#include "dataplane/daemon/event_recorder.h"
 #include "dataplane/daemon/node.h"
+#include "dataplane/daemon/policy_control.h"
+#include "dataplane/metrics/connection_totals.h"
+#include "dataplane/metrics/exporter.h"
+#include "dataplane/metrics/io_drops.h"
 #include "dataplane/daemon/tun_node.h"
 #include "dataplane/daemon/udp_node.h"
 #include "dataplane/io/tun/tun_device.h"
@@ -34,6 +45,14 @@ namespace {
 std::string Endpoint(const wire::IpAddress& a, uint16_t port) {
   return a.is_v4() ? absl::StrCat(a.ToString(), ":", port)
                    : absl::StrCat("[", a.ToString(), "]:", port);
+}
+
+// Wall-clock time for the API (event times, the policy's applied time);
+// the loop's clock is monotonic.
+double UnixNow() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
 }
 
 uint64_t RandomSeed() {
@@ -105,6 +124,10 @@ struct OpenedNode {
   std::vector<LogField> started;
   // Logs the mode's counters; called before the node goes.
   std::function<void()> log_stats;
+  // What carries each path (GetStatus): a UDP endpoint, or the device.
+  std::vector<std::string> via;
+  // The packet I/O's drops by reason, for the metrics.
+  std::function<std::vector<metrics::IoDrop>()> io_drops;
 };
 
 absl::StatusOr<OpenedNode> OpenUdpNode(runtime::EventLoop* loop,
@@ -129,6 +152,10 @@ absl::StatusOr<OpenedNode> OpenUdpNode(runtime::EventLoop* loop,
   opened.node = std::move(*node_or);
   opened.started = {{"mode", "udp"},
                     {"udp_port", static_cast<uint64_t>(o.udp_port)}};
+  for (size_t i = 0; i < node->transport().path_count(); ++i) {
+    opened.via.push_back(node->transport().socket(i).local().ToString());
+  }
+  opened.io_drops = [node] { return metrics::UdpIoDrops(node->transport()); };
   opened.log_stats = [node, log] {
     for (size_t i = 0; i < node->transport().path_count(); ++i) {
       const auto& s = node->transport().socket(i).stats();
@@ -189,6 +216,10 @@ absl::StatusOr<OpenedNode> OpenTunNode(runtime::EventLoop* loop,
   OpenedNode opened;
   opened.node = std::move(*node_or);
   opened.started = {{"mode", "tun"}, {"tun", node->device().name()}};
+  opened.via.assign(o.paths.size(), node->device().name());
+  opened.io_drops = [node] {
+    return metrics::TunIoDrops(node->device().stats());
+  };
   opened.log_stats = [node, log] {
     const io::tun::TunDevice::Stats& s = node->device().stats();
     std::vector<LogField> fields = {{"device", node->device().name()},
@@ -229,7 +260,13 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
   // Before any thread exists (EventLoop::HandleSignal's contract).
   if (absl::Status s = drain.InstallSignalHandlers(); !s.ok()) return s;
 
+  // The API's events; the core reports to the recorder (set on every
+  // connection by the stack).
+  api::EventHub hub;
+  EventRecorder recorder(&hub, l, UnixNow);
+
   stack::StackConfig stack_config;
+  stack_config.event_sink = &recorder;
   stack_config.seed = RandomSeed();
   stack_config.max_buffer_bytes = o.memory_budget_bytes;
   auto opened = o.mode == Mode::kTun ? OpenTunNode(l, o, stack_config, log)
@@ -243,9 +280,38 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
     return s;
   }
 
+  std::vector<std::unique_ptr<proxy::Server>> servers;
+  PolicyControl::Hooks policy_hooks;
+  policy_hooks.unix_now = UnixNow;
+  policy_hooks.on_applied = [&](const std::string& version) {
+    log->Info("policy_applied", {{"version", version}});
+    recorder.PolicyApplied(version);
+    // A listener holds one configuration: give it the new policy's.
+    for (auto& s : servers) s->Replan();
+  };
+  policy_hooks.on_refused = [&](const std::string& reason) {
+    log->Warning("policy_refused", {{"reason", reason}});
+    recorder.PolicyRefused(reason);
+  };
+  PolicyControl policy(
+      config, o.paths, policy::Labels(o.labels.begin(), o.labels.end()),
+      policy_hooks);
+  if (!o.state_dir.empty()) {
+    if (absl::Status s = policy.LoadState(o.state_dir); !s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat("--state-dir: ", s.message()));
+    }
+  }
+  const proxy::Planner planner = [&policy](const std::string& listener,
+                                           const proxy::TcpAddress& target) {
+    return policy.Plan(listener, target);
+  };
+
+  metrics::ConnectionTotals closed_totals;
   absl::flat_hash_map<uint64_t, Tally> tallies;
   proxy::BridgeSet::Events events;
   events.on_open = [&](const proxy::Bridge&, const proxy::BridgeInfo& info) {
+    recorder.ConnectionOpened(info);
     tallies[info.id].opened = l->Now();
     log->Info("conn_open", {{"id", info.id},
                             {"kind", info.kind},
@@ -253,6 +319,9 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
                             {"target", info.target}});
   };
   events.on_close = [&](const proxy::Bridge& b, const proxy::BridgeInfo& info) {
+    recorder.ConnectionClosed(b, info);
+    // Released next (BridgeSet): its counts stay in the metrics' totals.
+    if (b.connection() != nullptr) closed_totals.AddClosed(*b.connection());
     const double seconds = ToSeconds(l->Now() - tallies[info.id].opened);
     tallies.erase(info.id);
     std::vector<LogField> fields = {
@@ -260,6 +329,8 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
         {"kind", info.kind},
         {"client", info.client},
         {"target", info.target},
+        {"rule", info.rule},
+        {"profile", info.profile},
         {"bytes_to_mptcp", b.stats().to_mptcp},
         {"bytes_to_socket", b.stats().to_socket},
         {"duration_s", seconds},
@@ -279,14 +350,15 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
   proxy::BridgeSet bridges(
       l, node->stack(), proxy::Bridge::Options(), [&node] { node->Kick(); },
       events);
+  recorder.Attach(&bridges, [&node] { node->Kick(); });
 
   auto on_error = [log](const absl::Status& s) {
     log->Warning("connect_error", {{"error", std::string(s.message())}});
   };
   std::vector<std::unique_ptr<proxy::Forwarder>> forwarders;
   for (const proxy::ForwardSpec& spec : o.forwards) {
-    auto f = proxy::Forwarder::Create(l, node->stack(), &bridges, spec, config,
-                                      on_error);
+    auto f = proxy::Forwarder::Create(l, node->stack(), &bridges, spec,
+                                      planner, on_error);
     if (!f.ok()) return f.status();
     if (spec.transparent) {
       log->Info("transparent",
@@ -298,10 +370,9 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
     }
     forwarders.push_back(std::move(*f));
   }
-  std::vector<std::unique_ptr<proxy::Server>> servers;
   for (const proxy::ServeSpec& spec : o.serves) {
     servers.push_back(std::make_unique<proxy::Server>(
-        l, node->stack(), &bridges, spec, o.paths, config, on_error));
+        l, node->stack(), &bridges, spec, o.paths, planner, on_error));
     log->Info("serve",
               {{"port", static_cast<uint64_t>(spec.port)},
                {"target", Endpoint(spec.target.address, spec.target.port)}});
@@ -361,6 +432,64 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
     l->RunAfter(o.stats_interval, stats_tick);
   }
 
+  // The API: gRPC threads hand their calls to this loop (LoopCaller).
+  ApiBackend backend(l, &o, node.get(), &bridges, &policy, opened->via);
+  std::vector<std::string> listeners;
+  for (const auto& f : forwarders) listeners.push_back(f->name());
+  for (const auto& s : servers) listeners.push_back(s->name());
+  backend.set_listeners(listeners);
+  api::LoopCaller caller(l);
+  api::ServiceOptions service_options;
+  service_options.mutations_need_mtls = o.api_mutations_need_mtls;
+  api::DataplaneServiceImpl service(&caller, &backend, &hub, service_options);
+  std::unique_ptr<api::ApiServer> api_server;
+  if (!o.api.empty()) {
+    api::ApiServerOptions api_options;
+    api_options.address = o.api;
+    api_options.tls_cert_file = o.api_tls_cert;
+    api_options.tls_key_file = o.api_tls_key;
+    api_options.tls_client_ca_file = o.api_tls_client_ca;
+    auto started = api::ApiServer::Start(api_options, {&service});
+    if (!started.ok()) return started.status();
+    api_server = std::move(*started);
+    log->Info("api", {{"address", api_server->address()},
+                      {"tls", !o.api_tls_cert.empty()},
+                      {"mtls", !o.api_tls_client_ca.empty()},
+                      {"mutations_need_mtls", o.api_mutations_need_mtls}});
+  }
+
+  // Metrics: a snapshot from the loop thread every second; scrapes read
+  // the last one (the exporter's threads never touch the dataplane).
+  std::unique_ptr<metrics::MetricsExporter> exporter;
+  std::function<void()> metrics_tick;
+  if (!o.metrics.empty()) {
+    auto started = metrics::MetricsExporter::Start(o.metrics);
+    if (!started.ok()) return started.status();
+    exporter = std::move(*started);
+    metrics_tick = [&] {
+      metrics::MetricsSnapshot snapshot;
+      snapshot.paths = node->path_counters();
+      snapshot.stack = node->stack()->stats();
+      std::vector<const mptcp::MptcpConnection*> live;
+      bridges.ForEach([&](const proxy::Bridge& b, const proxy::BridgeInfo&) {
+        // A finished bridge's counts are in closed_totals already.
+        if (b.connection() != nullptr && !b.finished()) {
+          live.push_back(b.connection());
+        }
+      });
+      closed_totals.Collect(live, &snapshot);
+      snapshot.io_drops = opened->io_drops();
+      snapshot.policy_generation = policy.generation();
+      snapshot.policy_refusals = policy.refusals();
+      snapshot.event_loop_lag = l->lag().Read();
+      exporter->Update(snapshot);
+      l->RunAfter(Seconds(1), metrics_tick);
+    };
+    metrics_tick();
+    log->Info("metrics", {{"address", o.metrics},
+                          {"port", static_cast<uint64_t>(exporter->port())}});
+  }
+
   std::vector<std::string> paths;
   for (const auto& p : o.paths) paths.push_back(p.ToString());
   std::vector<LogField> started = std::move(opened->started);
@@ -371,6 +500,11 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
   log->Info("started", started);
 
   absl::Status status = l->Run();
+
+  // The API first: its calls wait for a loop that no longer runs.
+  caller.Close();
+  hub.Close();
+  if (api_server != nullptr) api_server->Shutdown(std::chrono::seconds(1));
 
   opened->log_stats();
   const stack::Stack::Stats& ss = node->stack()->stats();

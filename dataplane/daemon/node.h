@@ -5,9 +5,14 @@
 #ifndef PLAIT_DATAPLANE_DAEMON_NODE_H_
 #define PLAIT_DATAPLANE_DAEMON_NODE_H_
 
+#include <vector>
+
+#include "dataplane/metrics/path_counters.h"
 #include "dataplane/stack/stack.h"
 
 namespace plait::daemon {
+
+using PathCounters = metrics::PathCounters;
 
 class Node {
  public:
@@ -20,6 +25,10 @@ class Node {
   // callbacks (e.g. a proxy socket event); inside them it does nothing,
   // since the node does it once the callback returns.
   virtual void Kick() = 0;
+
+  // Packets and bytes each path address sent and received since the node
+  // started, one entry per path in configuration order (for the metrics).
+  virtual std::vector<PathCounters> path_counters() const = 0;
 };
 
 }  // namespace plait::daemon

@@ -1,5 +1,6 @@
 #include "dataplane/daemon/tun_node.h"
 
+#include <cstring>
 #include <utility>
 
 namespace plait::daemon {
@@ -11,11 +12,16 @@ absl::StatusOr<std::unique_ptr<TunNode>> TunNode::Create(
   TunNode* raw = node.get();
   auto opened =
       io::tun::TunDevice::Open(device, [raw](absl::Span<const uint8_t> packet) {
+        raw->Count(packet, /*sent=*/false);
         raw->stack_->OnPacket(packet, raw->loop_->Now());
       });
   if (!opened.ok()) return opened.status();
   node->device_ = std::move(*opened);
-  node->stack_ = std::make_unique<stack::Stack>(stack, node->device_.get());
+  for (const wire::IpAddress& address : device.path_addresses) {
+    node->counters_.push_back({.address = address});
+  }
+  node->stack_ = std::make_unique<stack::Stack>(
+      stack, static_cast<tcp::TcpOutput*>(node.get()));
   absl::Status status = loop->Register(
       node->device_->fd(), runtime::Interest::kRead,
       [raw](runtime::Readiness readiness) { raw->OnDevice(readiness); });
@@ -56,6 +62,42 @@ void TunNode::OnTimer() {
 
 void TunNode::Kick() {
   if (!in_callback_) Finish();
+}
+
+void TunNode::SendPacket(absl::Span<const uint8_t> ip_packet) {
+  Count(ip_packet, /*sent=*/true);
+  device_->SendPacket(ip_packet);
+}
+
+void TunNode::Count(absl::Span<const uint8_t> packet, bool sent) {
+  if (packet.empty()) return;
+  // The address fields of the fixed IPv4 and IPv6 headers.
+  size_t offset, length;
+  const uint8_t version = packet[0] >> 4;
+  if (version == 4 && packet.size() >= 20) {
+    offset = sent ? 12 : 16;
+    length = 4;
+  } else if (version == 6 && packet.size() >= 40) {
+    offset = sent ? 8 : 24;
+    length = 16;
+  } else {
+    return;
+  }
+  for (PathCounters& path : counters_) {
+    const absl::Span<const uint8_t> address = path.address.bytes();
+    if (address.size() != length ||
+        std::memcmp(address.data(), packet.data() + offset, length) != 0) {
+      continue;
+    }
+    if (sent) {
+      ++path.packets_sent;
+      path.bytes_sent += packet.size();
+    } else {
+      ++path.packets_received;
+      path.bytes_received += packet.size();
+    }
+    return;
+  }
 }
 
 void TunNode::Finish() {

@@ -63,6 +63,17 @@ void UdpNode::Kick() {
   if (!in_callback_) Finish();
 }
 
+std::vector<PathCounters> UdpNode::path_counters() const {
+  std::vector<PathCounters> paths;
+  paths.reserve(transport_->path_count());
+  for (size_t i = 0; i < transport_->path_count(); ++i) {
+    const io::udp::UdpPathSocket::Stats& s = transport_->socket(i).stats();
+    paths.push_back({transport_->inner_address(i), s.sent, s.received,
+                     s.bytes_sent, s.bytes_received});
+  }
+  return paths;
+}
+
 void UdpNode::Finish() {
   if (!transport_->Flush().ok()) ++flush_errors_;
   for (size_t i = 0; i < transport_->path_count(); ++i) {

@@ -31,6 +31,8 @@ class UdpNode : public Node {
   const io::udp::UdpTransport& transport() const { return *transport_; }
 
   void Kick() override;
+  // The path sockets' counts (UDP payload bytes).
+  std::vector<PathCounters> path_counters() const override;
 
   // Flushes that failed at the socket level (sendmmsg itself).
   uint64_t flush_errors() const { return flush_errors_; }

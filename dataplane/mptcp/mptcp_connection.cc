@@ -1,7 +1,9 @@
 #include "dataplane/mptcp/mptcp_connection.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -50,6 +52,36 @@ bool SameTuple(const tcp::TcpEndpoints& e, const wire::Segment& s) {
 }
 
 }  // namespace
+
+std::string SubflowCloseReasonText(const SubflowCloseReason& reason) {
+  std::string text;
+  switch (reason.tcp) {
+    case tcp::CloseReason::kNormal:
+      text = reason.requested ? "closed" : "closed by peer";
+      break;
+    case tcp::CloseReason::kReset:
+      text = "reset by peer";
+      break;
+    case tcp::CloseReason::kRefused:
+      text = "refused by peer";
+      break;
+    case tcp::CloseReason::kTimeout:
+      text = "timeout";
+      break;
+    case tcp::CloseReason::kKeepaliveTimeout:
+      text = "keepalive timeout";
+      break;
+    case tcp::CloseReason::kAborted:
+      // Not on request: we reset it for a protocol error.
+      text = reason.requested ? "reset" : "reset for a protocol error";
+      break;
+  }
+  if (reason.tcprst_reason) {
+    absl::StrAppend(&text, " (", wire::TcpRstReasonName(*reason.tcprst_reason),
+                    ")");
+  }
+  return text;
+}
 
 const char* MptcpCloseReasonName(MptcpCloseReason reason) {
   switch (reason) {
@@ -157,7 +189,7 @@ void MptcpConnection::AcceptSyn(const tcp::TcpEndpoints& endpoints,
     mptcp_ = true;
     checksums_ = config_.checksums || (mpc->flags & wire::kMpcFlagA);
   } else {
-    fallback_ = true;
+    Fallback(now);
   }
   Subflow* sf = NewSubflow(endpoints, isn, /*initial=*/true);
   sf->usable = true;
@@ -421,6 +453,7 @@ void MptcpConnection::ResetSubflow(size_t i, Time now) {
   if (i >= subflows_.size() || subflows_[i]->closed) return;
   ++depth_;
   subflows_[i]->rst_reason = wire::TcpRstReason::kUnspecified;
+  subflows_[i]->close_requested = true;
   subflows_[i]->tcp->Abort(now);
   --depth_;
   AfterEvent(now);
@@ -651,7 +684,7 @@ void MptcpConnection::SubflowIncoming(Subflow& sf, const wire::Segment& s,
       remote_idsn_ = d.idsn;
       checksums_ = config_.checksums || (mpc->flags & wire::kMpcFlagA);
     } else {
-      fallback_ = true;
+      Fallback(now);
     }
     return;
   }
@@ -734,7 +767,12 @@ void MptcpConnection::SubflowIncoming(Subflow& sf, const wire::Segment& s,
     } else if (const auto* prio = std::get_if<wire::MpPrio>(&o)) {
       // RFC 8684 3.3.8: it applies to the subflow it arrives on.
       ++stats_.mp_prio_received;
-      sf.peer_backup = prio->backup;
+      if (sf.peer_backup != prio->backup) {
+        sf.peer_backup = prio->backup;
+        if (sf.reported) {
+          QueueSubflowEvent(QueuedEvent::Kind::kSubflowPriority, sf);
+        }
+      }
     }
   }
   if (segment_data_ack_ && !s.tcp.has(TcpHeader::kSyn)) {
@@ -848,7 +886,12 @@ void MptcpConnection::OnDataAck(uint64_t data_ack, Time now) {
 // Subflow events.
 
 void MptcpConnection::SubflowEstablished(Subflow& sf, Time now) {
-  if (sf.initial) established_ = true;
+  if (sf.initial && !established_) {
+    established_ = true;
+    // OnEstablished stands for the initial subflow's establishment too.
+    sf.reported = true;
+    QueueEvent(QueuedEvent::Kind::kEstablished);
+  }
   if (sf.join && is_client_ && !sf.usable && !sf.join_failed) {
     sf.join_ack_at = now + sf.tcp->rtt().rto();
   }
@@ -939,6 +982,12 @@ void MptcpConnection::SubflowReadable(Subflow& sf, Time now) {
 
 void MptcpConnection::SubflowClosed(Subflow& sf, Time now) {
   sf.closed = true;
+  // Only a subflow lost while the connection carries on is news: when the
+  // connection ends, its closing covers its subflows' (mptcp_events.h).
+  if (sf.reported && !fallback_ && !closed_ && !aborting_ &&
+      !subflows_fin_sent_) {
+    QueueSubflowEvent(QueuedEvent::Kind::kSubflowClosed, sf);
+  }
   // Whatever the peer has not DATA_ACKed goes again on the other subflows;
   // duplicates are harmless at the data level (the first copy wins).
   if (mptcp_ && !closed_) Reinject(sf);
@@ -1028,6 +1077,9 @@ void MptcpConnection::AfterEvent(Time now) {
   FreeFailedJoins();
   --depth_;
 
+  // Then the event sink, before the application, which may destroy us
+  // from OnClosed.
+  if (!events_.empty()) DeliverEvents(now);
   // Tell the application last; it may call back into us.
   if (established_ && !established_reported_) {
     established_reported_ = true;
@@ -1289,6 +1341,83 @@ void MptcpConnection::MaybeFinish(Time now) {
   }
   if (fin_acked_ && peer_fin_received_) {
     CloseConnection(MptcpCloseReason::kNormal, now);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Events for the sink.
+
+void MptcpConnection::QueueEvent(QueuedEvent::Kind kind) {
+  if (event_sink_ == nullptr) return;
+  events_.push_back(QueuedEvent{.kind = kind});
+}
+
+void MptcpConnection::QueueSubflowEvent(QueuedEvent::Kind kind,
+                                        const Subflow& sf) {
+  if (event_sink_ == nullptr) return;
+  QueuedEvent event{.kind = kind};
+  // As it is now: the priority a later event changes is not this one's.
+  event.subflow = SubflowEvent{.id = sf.pm_id,
+                               .endpoints = sf.tcp->endpoints(),
+                               .backup = sf.is_backup()};
+  if (kind == QueuedEvent::Kind::kSubflowClosed) {
+    event.close.tcp = sf.close_reason;
+    event.close.requested = sf.close_requested;
+    if (sf.close_reason == tcp::CloseReason::kAborted && sf.rst_reason) {
+      event.close.tcprst_reason = static_cast<uint8_t>(*sf.rst_reason);
+    } else if (sf.peer_rst && (sf.close_reason == tcp::CloseReason::kReset ||
+                               sf.close_reason == tcp::CloseReason::kRefused)) {
+      event.close.tcprst_reason = sf.peer_rst->reason;
+    }
+  }
+  events_.push_back(std::move(event));
+}
+
+void MptcpConnection::QueueAddressEvent(QueuedEvent::Kind kind, uint8_t id,
+                                        const wire::IpAddress& address,
+                                        uint16_t port) {
+  if (event_sink_ == nullptr) return;
+  events_.push_back(QueuedEvent{
+      .kind = kind, .address_id = id, .address = address, .port = port});
+}
+
+void MptcpConnection::DeliverEvents(Time now) {
+  // Taken out first: a sink that breaks the rule and calls in queues into
+  // a fresh list, delivered by that call's own AfterEvent.
+  std::vector<QueuedEvent> events;
+  events.swap(events_);
+  for (const QueuedEvent& e : events) {
+    MptcpEventSink* sink = event_sink_;
+    if (sink == nullptr) break;  // removed meanwhile
+    using Kind = QueuedEvent::Kind;
+    switch (e.kind) {
+      case Kind::kEstablished:
+        sink->OnEstablished(*this, now);
+        break;
+      case Kind::kFallback:
+        sink->OnFallback(*this, now);
+        break;
+      case Kind::kSubflowEstablished:
+        sink->OnSubflowEstablished(*this, now, e.subflow);
+        break;
+      case Kind::kSubflowClosed:
+        sink->OnSubflowClosed(*this, now, e.subflow, e.close);
+        break;
+      case Kind::kSubflowPriority:
+        sink->OnSubflowPriority(*this, now, e.subflow);
+        break;
+      case Kind::kAddressAnnounced:
+        sink->OnAddressAnnounced(*this, now, e.address_id, e.address, e.port);
+        break;
+      case Kind::kAddressRemoved:
+        sink->OnAddressRemoved(*this, now, e.address_id);
+        break;
+    }
+  }
+  // Keep the capacity: the next event needs no allocation.
+  if (events_.empty()) {
+    events.clear();
+    events_.swap(events);
   }
 }
 

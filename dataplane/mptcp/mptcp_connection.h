@@ -92,6 +92,7 @@
 #include "absl/types/span.h"
 #include "dataplane/base/time.h"
 #include "dataplane/cc/coupled_group.h"
+#include "dataplane/mptcp/mptcp_events.h"
 #include "dataplane/pm/path_manager.h"
 #include "dataplane/sched/scheduler.h"
 #include "dataplane/tcp/receive_buffer.h"
@@ -232,6 +233,11 @@ class MptcpConnection {
                   const JoinOptions& join);
   // Where the path manager's subflows are opened; without one they fail.
   void set_subflow_opener(SubflowOpener* opener) { opener_ = opener; }
+  // Who hears this connection's events (mptcp_events.h); null (the default)
+  // queues none. Set it before Connect / AcceptSyn, or the events before
+  // are missed. `sink` must outlive the connection or be replaced first.
+  void set_event_sink(MptcpEventSink* sink) { event_sink_ = sink; }
+  MptcpEventSink* event_sink() const { return event_sink_; }
 
   // Path management requests (the API of dataplane/pm/path_manager.h,
   // applied to this connection): errors as the path manager gives them.
@@ -248,6 +254,9 @@ class MptcpConnection {
   void OnLocalPathDown(const pm::LocalPath& path, Time now);
   void OnLocalPathUp(const pm::LocalPath& path, Time now);
   const pm::PathManager& path_manager() const { return *pm_; }
+  // The running path manager's name: "explicit" when the configured one
+  // was invalid, the new one after SetPathManager.
+  const char* path_manager_name() const { return pm_->name(); }
   // Replaces the path manager with a new one of that name and config, which
   // takes over the live connection (pm::PathManager::Adopt): the subflows,
   // the remote addresses learnt and our announcements; it opens the subflows
@@ -288,6 +297,13 @@ class MptcpConnection {
 
   bool established() const { return established_; }
   bool closed() const { return closed_; }
+  // Not closed yet, but the data level is ending: the application called
+  // Close (the DATA_FIN is fixed and goes out once the data before it has
+  // been given to the subflows), or the peer's DATA_FIN arrived. Abort
+  // closes at once.
+  bool closing() const {
+    return !closed_ && (close_requested_ || peer_fin_offset_.has_value());
+  }
   // The initial subflow fell back to plain TCP.
   bool fallback() const { return fallback_; }
   bool checksums_enabled() const { return checksums_; }
@@ -295,6 +311,18 @@ class MptcpConnection {
   uint64_t remote_key() const { return remote_key_; }
   uint32_t local_token() const { return local_token_; }
   const MptcpConfig& config() const { return config_; }
+  // Data-level byte counts (the application's stream, each byte once
+  // whatever subflows carried it, retransmissions and reinjections not
+  // counted again):
+  // Accepted by Write.
+  uint64_t data_bytes_written() const { return send_.end_offset(); }
+  // DATA_ACKed by the peer (after a fallback: handed to the TCP subflow,
+  // whose own acknowledgements then stand for delivery).
+  uint64_t data_bytes_acked() const { return data_una_; }
+  // Received in order from the peer, read by the application or not.
+  uint64_t data_bytes_received() const { return recv_.contiguous_end(); }
+  // Handed to the application by Read.
+  uint64_t data_bytes_read() const { return recv_.read_offset(); }
   size_t subflow_count() const { return subflows_.size(); }
   // Buffer bytes this connection has reserved: its data-level buffers and
   // every subflow's (all are allocated up front).
@@ -427,6 +455,32 @@ class MptcpConnection {
   void OnRemoveAddr(const wire::RemoveAddr& remove, Time now);
   void ReportSubflowEnd(Subflow& sf, Time now);
   void ReportJoinEstablished(Subflow& sf, Time now);
+
+  // Events for the sink (mptcp_events.h), queued where the fact is learnt
+  // and delivered by AfterEvent. The Queue* helpers do nothing without a
+  // sink, before building anything.
+  struct QueuedEvent {
+    enum class Kind {
+      kEstablished,
+      kFallback,
+      kSubflowEstablished,
+      kSubflowClosed,
+      kSubflowPriority,
+      kAddressAnnounced,
+      kAddressRemoved,
+    };
+    Kind kind = Kind::kEstablished;
+    SubflowEvent subflow;
+    SubflowCloseReason close;
+    uint8_t address_id = 0;
+    wire::IpAddress address;
+    uint16_t port = 0;
+  };
+  void QueueEvent(QueuedEvent::Kind kind);
+  void QueueSubflowEvent(QueuedEvent::Kind kind, const Subflow& sf);
+  void QueueAddressEvent(QueuedEvent::Kind kind, uint8_t id,
+                         const wire::IpAddress& address, uint16_t port);
+  void DeliverEvents(Time now);
   uint8_t LocalAddressId(const wire::IpAddress& address) const;
   void Reinject(Subflow& sf);
 
@@ -492,6 +546,8 @@ class MptcpConnection {
   bool closed_reported_ = false;
   MptcpCloseReason close_reason_ = MptcpCloseReason::kNormal;
   MptcpStats stats_;
+  MptcpEventSink* event_sink_ = nullptr;
+  std::vector<QueuedEvent> events_;  // for event_sink_, not delivered yet
 
   // Path management.
   std::unique_ptr<pm::PathManager> pm_;

@@ -120,9 +120,14 @@ bool MptcpConnection::AcksNewData(const Subflow& sf, const wire::Segment& s) {
   return s.tcp.has(TcpHeader::kAck) && static_cast<int32_t>(acked - known) > 0;
 }
 
+// Every fallback of a connection that tried MPTCP comes here: at the
+// handshake (AcceptSyn, the client's SYN/ACK, the server's stripped third
+// ACK) and after it (FallBackOn), so the event is reported once.
 void MptcpConnection::Fallback(Time now) {
+  const bool already = fallback_;
   fallback_ = true;
   mptcp_ = false;
+  if (!already && config_.enabled) QueueEvent(QueuedEvent::Kind::kFallback);
 }
 
 }  // namespace plait::mptcp

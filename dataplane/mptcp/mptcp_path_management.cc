@@ -100,6 +100,7 @@ void MptcpConnection::ExecuteAction(const pm::Action& action, Time now) {
     if (sf == nullptr) return;
     sf->pm_forgotten = true;
     sf->closing = true;
+    sf->close_requested = true;
     // What it holds goes on the other subflows; its own copy may still
     // arrive, and the first copy wins at the data level.
     Reinject(*sf);
@@ -145,7 +146,12 @@ void MptcpConnection::ExecuteAction(const pm::Action& action, Time now) {
   } else if (const auto* prio = std::get_if<pm::SetBackupAction>(&action)) {
     Subflow* sf = FindByPmId(prio->id);
     if (sf == nullptr) return;
-    sf->backup = prio->backup;
+    if (sf->backup != prio->backup) {
+      sf->backup = prio->backup;
+      if (sf->reported) {
+        QueueSubflowEvent(QueuedEvent::Kind::kSubflowPriority, *sf);
+      }
+    }
     signals_.push_back(Signal{
         wire::MptcpOption{wire::MpPrio{.backup = prio->backup}}, sf->id});
   }
@@ -259,6 +265,13 @@ void MptcpConnection::OnAddAddr(Subflow& sf, const wire::AddAddr& add,
   signals_.push_back(Signal{wire::MptcpOption{echo}, std::nullopt});
   const pm::RemoteAddress address{
       .id = add.address_id, .address = add.address, .port = add.port};
+  // The same announcement again (the peer did not hear our echo) is not a
+  // new address.
+  if (std::find(learnt_addresses_.begin(), learnt_addresses_.end(), address) ==
+      learnt_addresses_.end()) {
+    QueueAddressEvent(QueuedEvent::Kind::kAddressAnnounced, add.address_id,
+                      add.address, add.port.value_or(0));
+  }
   std::erase_if(learnt_addresses_, [&](const pm::RemoteAddress& known) {
     return known.id == address.id;
   });
@@ -270,6 +283,7 @@ void MptcpConnection::OnAddAddr(Subflow& sf, const wire::AddAddr& add,
 void MptcpConnection::OnRemoveAddr(const wire::RemoveAddr& remove, Time now) {
   ++stats_.remove_addr_received;
   for (uint8_t id : remove.id_span()) {
+    QueueAddressEvent(QueuedEvent::Kind::kAddressRemoved, id, {}, 0);
     std::erase_if(learnt_addresses_, [id](const pm::RemoteAddress& known) {
       return known.id == id;
     });
@@ -279,6 +293,10 @@ void MptcpConnection::OnRemoveAddr(const wire::RemoveAddr& remove, Time now) {
 }
 
 void MptcpConnection::ReportJoinEstablished(Subflow& sf, Time now) {
+  if (!sf.reported && !closed_) {
+    sf.reported = true;
+    QueueSubflowEvent(QueuedEvent::Kind::kSubflowEstablished, sf);
+  }
   if (sf.pm_id && !sf.pm_forgotten) {
     Apply(pm_->OnSubflowEstablished(now, *sf.pm_id));
   }

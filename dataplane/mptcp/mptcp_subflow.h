@@ -81,6 +81,12 @@ struct MptcpConnection::Subflow : public tcp::TcpOwner {
   std::optional<pm::SubflowId> pm_id;
   // The path manager closed it and has forgotten it: no report.
   bool pm_forgotten = false;
+  // Its establishment was reported (the initial subflow's by the
+  // connection's): only such a subflow's priority and end are events.
+  bool reported = false;
+  // This side closed or reset it (CloseSubflow, the path manager,
+  // ResetSubflow): SubflowCloseReason::requested.
+  bool close_requested = false;
   // Closing at the connection's request (FIN sent or about to be): no data.
   bool closing = false;
   // The MP_TCPRST that came with the peer's RST.

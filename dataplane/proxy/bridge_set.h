@@ -28,6 +28,7 @@ struct BridgeInfo {
   std::string listener;
   std::string rule;
   std::string profile;
+  bool reset_on_fallback = false;
   Time opened;  // set by BridgeSet::Create
 };
 

@@ -17,6 +17,8 @@ struct ConnectionPlan {
   mptcp::MptcpConfig config;
   std::string rule;     // "" when no policy rule chose it
   std::string profile;  // "" when the daemon's own settings apply
+  // The profile refuses plain TCP: reset the connection if it falls back.
+  bool reset_on_fallback = false;
 };
 
 // Called on the loop thread for each new connection (forwarders) or once
@@ -28,7 +30,7 @@ using Planner = std::function<ConnectionPlan(const std::string& listener,
 
 inline Planner FixedPlan(const mptcp::MptcpConfig& config) {
   return [config](const std::string&, const TcpAddress&) {
-    return ConnectionPlan{config, "", ""};
+    return ConnectionPlan{config, "", "", false};
   };
 }
 

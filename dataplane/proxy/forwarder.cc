@@ -110,6 +110,7 @@ void Forwarder::OnAcceptable() {
     info.listener = name_;
     info.rule = std::move(plan.rule);
     info.profile = std::move(plan.profile);
+    info.reset_on_fallback = plan.reset_on_fallback;
     Bridge* bridge =
         bridges_->Create(std::move(*socket), /*connecting=*/false, info);
     auto connection = stack_->Connect(plan.config, spec_.source, target->address,

@@ -62,6 +62,7 @@ mptcp::MptcpOwner* Server::OwnerFor(const tcp::TcpEndpoints& endpoints) {
   info.listener = name_;
   info.rule = plan_.rule;
   info.profile = plan_.profile;
+  info.reset_on_fallback = plan_.reset_on_fallback;
   pending_ = bridges_->Create(std::move(*socket), /*connecting=*/true, info);
   return pending_;
 }

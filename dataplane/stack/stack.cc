@@ -129,6 +129,7 @@ absl::StatusOr<mptcp::MptcpConnection*> Stack::Connect(
   by_tuple_[key] = c;
   tuples_of_[c].push_back(key);
   c->set_subflow_opener(this);
+  c->set_event_sink(config_.event_sink);
   c->Connect(ends, Isn(ends, now), now);
   Register(c);
   return c;
@@ -287,6 +288,7 @@ void Stack::OnSegment(const wire::Segment& s, Time now) {
     by_tuple_[key] = c;
     tuples_of_[c].push_back(key);
     c->set_subflow_opener(this);
+    c->set_event_sink(config_.event_sink);
     if (l.acceptor.on_created) l.acceptor.on_created(c);
     c->AcceptSyn(ends, Isn(ends, now), s, now);
     Register(c);

@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "dataplane/base/time.h"
 #include "dataplane/mptcp/mptcp_connection.h"
+#include "dataplane/mptcp/mptcp_events.h"
 #include "dataplane/tcp/isn.h"
 #include "dataplane/tcp/tcp_connection.h"
 #include "dataplane/wire/ip_address.h"
@@ -56,6 +57,11 @@ struct StackConfig {
   uint64_t seed = 1;
   // Draws candidate MPTCP keys instead of the seeded generator (tests).
   std::function<uint64_t()> key_candidates;
+  // Hears the events of every connection the stack creates (Connect and
+  // accepted ones), set before their first packet; null: none. It must
+  // outlive the stack. An Acceptor's on_created may replace it for one
+  // connection (MptcpConnection::set_event_sink).
+  mptcp::MptcpEventSink* event_sink = nullptr;
 };
 
 class Stack : private mptcp::SubflowOpener {

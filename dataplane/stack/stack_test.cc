@@ -1,9 +1,11 @@
 #include "dataplane/stack/stack.h"
 
 #include <deque>
+#include <string>
 #include <vector>
 
 #include "dataplane/mptcp/mptcp_connection.h"
+#include "dataplane/mptcp/mptcp_events.h"
 #include "dataplane/wire/segment.h"
 #include "gtest/gtest.h"
 
@@ -40,11 +42,13 @@ struct Pair {
   Time now = TimeFromEpoch(Seconds(1));
   std::vector<std::vector<uint8_t>> rsts;  // sent by stack 1
 
-  explicit Pair(StackConfig server_config = {}) {
+  explicit Pair(StackConfig server_config = {},
+                mptcp::MptcpEventSink* client_sink = nullptr) {
     out[0].queue = &to[1];
     out[1].queue = &to[0];
     StackConfig client_config;
     client_config.seed = 7;
+    client_config.event_sink = client_sink;
     stack[0] = std::make_unique<Stack>(client_config, &out[0]);
     stack[1] = std::make_unique<Stack>(server_config, &out[1]);
   }
@@ -105,6 +109,57 @@ TEST(StackTest, ConnectsJoinsByTokenAndCarriesData) {
   }
   EXPECT_EQ(server_app.got, data);
   EXPECT_EQ(pair.stack[1]->open_connections(), 1u);
+}
+
+// StackConfig::event_sink hears every connection from its first packet:
+// the client's (Connect) and the accepted one, whose join the server's path
+// manager numbers; the client's join, opened without the path manager, has
+// no id.
+TEST(StackTest, EventSinkHearsConnectedAndAcceptedConnections) {
+  struct Sink : mptcp::MptcpEventSink {
+    std::vector<std::string> events;
+    void OnEstablished(const mptcp::MptcpConnection&, Time) override {
+      events.push_back("established");
+    }
+    void OnSubflowEstablished(const mptcp::MptcpConnection&, Time,
+                              const mptcp::SubflowEvent& sf) override {
+      events.push_back(sf.id ? "join " + std::to_string(*sf.id) : "join -");
+    }
+  };
+  Sink client_sink, server_sink;
+  StackConfig server_config;
+  server_config.event_sink = &server_sink;
+  Pair pair(server_config, &client_sink);
+  Pair::App client_app, server_app;
+  mptcp::MptcpConfig config;
+  pair.stack[1]->Listen(
+      Ip("10.0.0.2"), 80, config,
+      Stack::Acceptor{[&](const tcp::TcpEndpoints&) { return &server_app; },
+                      [&](mptcp::MptcpConnection* c) {
+                        server_app.c = c;
+                        EXPECT_EQ(c->event_sink(), &server_sink);
+                      }});
+  auto c = pair.stack[0]->Connect(config, Ip("10.0.0.1"), Ip("10.0.0.2"), 80,
+                                  &client_app, pair.now);
+  ASSERT_TRUE(c.ok()) << c.status();
+  client_app.c = *c;
+  EXPECT_EQ((*c)->event_sink(), &client_sink);
+  pair.Run();
+  ASSERT_TRUE(client_app.established);
+  // Fully established both ways before the join (a DATA_ACK each way).
+  const uint8_t byte = 1;
+  ASSERT_EQ((*c)->Write(absl::MakeConstSpan(&byte, 1), pair.now), 1u);
+  pair.Run();
+  ASSERT_NE(server_app.c, nullptr);
+  ASSERT_EQ(server_app.c->Write(absl::MakeConstSpan(&byte, 1), pair.now), 1u);
+  pair.Run();
+  ASSERT_TRUE(pair.stack[0]->AddSubflow(*c, Ip("10.0.1.1"), Ip("10.0.0.2"), 80,
+                                        pair.now));
+  pair.Run();
+  EXPECT_EQ(client_sink.events,
+            (std::vector<std::string>{"established", "join -"}));
+  EXPECT_EQ(server_sink.events,
+            (std::vector<std::string>{"established", "join 1"}));
 }
 
 TEST(StackTest, PlainTcpClientFallsBackAndStrayGetsRst) {

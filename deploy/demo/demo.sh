@@ -180,14 +180,14 @@ if [ "$mode" = lab ]; then
   server_log=$work/plaitd-server.log
   ip netns exec "$LAB_B" "$PLAITD" --mode=tun --tun plaitdemo1 \
     --path 10.1.0.12 --path 10.2.0.12 --serve 5201=127.0.0.1:5202 \
-    "${plaitd_flags[@]}" 2>"$server_log" &
+    --api "unix:$work/plaitd-server.sock" "${plaitd_flags[@]}" 2>"$server_log" &
   pids+=("$!")
   daemons+=("$!")
   wait_line "$server_log" '"event":"started"' "the server plaitd"
   client_log=$work/plaitd-client.log
   ip netns exec "$LAB_A" "$PLAITD" --mode=tun --tun plaitdemo0 \
     --path 10.1.0.11 --path 10.2.0.11 --forward 127.0.0.1:5201=10.1.0.12:5201 \
-    "${plaitd_flags[@]}" 2>"$client_log" &
+    --api "unix:$work/plaitd-client.sock" "${plaitd_flags[@]}" 2>"$client_log" &
   pids+=("$!")
   daemons+=("$!")
   wait_line "$client_log" '"event":"started"' "the client plaitd"
@@ -210,7 +210,8 @@ else
     serve+=(--serve "5202=127.0.0.1:$iperf_port")
   fi
   server_log=$work/plaitd-server.log
-  "$PLAITD" --path 127.0.0.3 --udp-port 0 "${serve[@]}" "${plaitd_flags[@]}" 2>"$server_log" &
+  "$PLAITD" --path 127.0.0.3 --udp-port 0 "${serve[@]}" \
+    --api "unix:$work/plaitd-server.sock" "${plaitd_flags[@]}" 2>"$server_log" &
   pids+=("$!")
   daemons+=("$!")
   wait_line "$server_log" '"event":"started"' "the server plaitd"
@@ -219,7 +220,8 @@ else
   forwards=(--forward 127.0.0.1:0=127.0.0.3:5201)
   [ -n "$iperf_port" ] && forwards+=(--forward 127.0.0.1:0=127.0.0.3:5202)
   "$PLAITD" --path 127.0.0.1 --path 127.0.0.2 --udp-port 0 \
-    --peer "127.0.0.3=$server_udp" "${forwards[@]}" "${plaitd_flags[@]}" 2>"$client_log" &
+    --peer "127.0.0.3=$server_udp" "${forwards[@]}" \
+    --api "unix:$work/plaitd-client.sock" "${plaitd_flags[@]}" 2>"$client_log" &
   pids+=("$!")
   daemons+=("$!")
   wait_line "$client_log" '"event":"started"' "the client plaitd"

@@ -162,13 +162,13 @@ def main():
     threading.Thread(target=accept_loop, daemon=True).start()
 
     server = Daemon(args.plaitd, "server",
-                    ["--path", "127.0.0.3", "--udp-port", "0",
+                    ["--path", "127.0.0.3", "--udp-port", "0", "--api", "none",
                      "--serve", "80=127.0.0.1:%d" % app_port,
                      "--drain-timeout", "10"], args.work)
     server_udp = server.wait_for("path")[0]["udp"]
     server.wait_for("started")
     client = Daemon(args.plaitd, "client",
-                    ["--path", "127.0.0.1", "--path", "127.0.0.2", "--udp-port", "0",
+                    ["--path", "127.0.0.1", "--path", "127.0.0.2", "--udp-port", "0", "--api", "none",
                      "--peer", "127.0.0.3=" + server_udp,
                      "--forward", "127.0.0.1:0=127.0.0.3:80", "--drain-timeout", "10"],
                     args.work)

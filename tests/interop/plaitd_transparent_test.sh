@@ -93,7 +93,7 @@ pids+=("$peer_pid")
 for _ in $(seq 50); do grep -q listening "$tmp/peer.log" && break; sleep 0.1; done
 grep -q listening "$tmp/peer.log" || fail "the kernel MPTCP server did not start"
 
-ip netns exec "$LAB_A" "$plaitd" --mode=tun --tun "$tun" --path 10.1.0.11 --path 10.2.0.11 \
+ip netns exec "$LAB_A" "$plaitd" --mode=tun --tun "$tun" --path 10.1.0.11 --path 10.2.0.11 --api none \
   --transparent "127.0.0.1:$listen_port" --log-format=json \
   --drain-timeout 10 2>"$tmp/plaitd.log" &
 plaitd_pid=$!

@@ -172,7 +172,7 @@ def main():
     # them, so that parallel runs cannot collide.
     iperf3 = shutil.which("iperf3")
     iperf_port = None
-    server_args = ["--path", "127.0.0.3", "--udp-port", "0",
+    server_args = ["--path", "127.0.0.3", "--udp-port", "0", "--api", "none",
                    "--serve", "80=127.0.0.1:%d" % app_port, "--drain-timeout", "10"]
     if iperf3:
         probe = socket.socket()
@@ -184,7 +184,7 @@ def main():
     server_udp = server.wait_for("path")[0]["udp"]
     server.wait_for("started")
 
-    client_args = ["--path", "127.0.0.1", "--path", "127.0.0.2", "--udp-port", "0",
+    client_args = ["--path", "127.0.0.1", "--path", "127.0.0.2", "--udp-port", "0", "--api", "none",
                    "--peer", "127.0.0.3=" + server_udp,
                    "--forward", "127.0.0.1:0=127.0.0.3:80", "--drain-timeout", "10",
                    "--stats-interval", "0.1"]

@@ -165,6 +165,8 @@ absl::StatusOr<size_t> UdpPathSocket::ReceiveBatch(
     ReceivedDatagram& d = datagrams[i];
     const msghdr& h = headers_[i].msg_hdr;
     d.length = std::min<size_t>(headers_[i].msg_len, d.buffer.size());
+    // What arrived, truncated or not.
+    stats_.bytes_received += headers_[i].msg_len;
     d.truncated = (h.msg_flags & MSG_TRUNC) != 0;
     // A UDP socket only reports its own family; should that ever fail, the
     // default endpoint matches no peer and the datagram is dropped.
@@ -218,6 +220,7 @@ absl::StatusOr<UdpPathSocket::SendResult> UdpPathSocket::SendBatch() {
     if (sent > 0) {
       ++stats_.send_batches;
       stats_.sent += sent;
+      for (int i = 0; i < sent; ++i) stats_.bytes_sent += headers_[i].msg_len;
       result.sent += sent;
       PopFront(sent);
       continue;

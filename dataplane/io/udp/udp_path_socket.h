@@ -50,6 +50,10 @@ class UdpPathSocket {
   struct Stats {
     uint64_t received = 0;
     uint64_t sent = 0;
+    // UDP payload bytes of those datagrams (the encapsulation header
+    // included): the path's traffic for plait_path_bytes_total.
+    uint64_t bytes_received = 0;
+    uint64_t bytes_sent = 0;
     uint64_t send_batches = 0;  // successful sendmmsg calls
     uint64_t queue_full = 0;    // Enqueue drops: queue at capacity
     uint64_t too_big = 0;       // Enqueue drops: over max_datagram_bytes

@@ -90,7 +90,10 @@ class MptcpLoopback {
     client->set_subflow_opener(&opener_);
   }
 
-  void Connect() { client->Connect(Endpoints(0, 0), 1000, now); }
+  void Connect() {
+    if (event_sinks[0] != nullptr) client->set_event_sink(event_sinks[0]);
+    client->Connect(Endpoints(0, 0), 1000, now);
+  }
   tcp::TcpEndpoints Endpoints(int path, uint16_t port_offset) const {
     return {paths[path].client, static_cast<uint16_t>(40000 + port_offset),
             paths[path].server, 80};
@@ -105,6 +108,9 @@ class MptcpLoopback {
   // May rewrite a packet (from host `from`) before it goes on the wire; the
   // TCP checksum must be fixed by the hook.
   std::function<void(int from, std::vector<uint8_t>& bytes)> mutate;
+  // Event sinks of the client (set by Connect) and of the server (set
+  // before its first SYN is accepted).
+  MptcpEventSink* event_sinks[2] = {nullptr, nullptr};
   // Every packet sent, in order (when `record` is set).
   bool record = false;
   std::vector<Packet> log;
@@ -274,6 +280,7 @@ class MptcpLoopback {
                                                    &outputs_[1]);
         apps[1].connection = server.get();
         server->set_subflow_opener(&opener_);
+        server->set_event_sink(event_sinks[1]);
         server->AcceptSyn(endpoints, 0xfffff000u, *segment, now);
         return;
       }

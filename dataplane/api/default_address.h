@@ -1,15 +1,21 @@
-// Where plaitd serves its API when --api is not given, and where plaitctl
-// looks for it: one function, so that the two always agree.
+// Where plaitd serves its gRPC API when --api is not given, and where
+// plaitctl looks for it: one function, so that the two cannot drift apart.
 #ifndef PLAIT_DATAPLANE_API_DEFAULT_ADDRESS_H_
 #define PLAIT_DATAPLANE_API_DEFAULT_ADDRESS_H_
+
+#include <sys/types.h>
 
 #include <string>
 
 namespace plait::api {
 
-// "unix:/run/plait/plaitd.sock" for root (a system daemon's run
-// directory); otherwise "unix:$XDG_RUNTIME_DIR/plait/plaitd.sock", or
-// "unix:/tmp/plait-UID/plaitd.sock" without XDG_RUNTIME_DIR.
+// The rule, with the process's identity passed in (tests): root gets the
+// system-wide socket; anyone else a per-user one, under XDG_RUNTIME_DIR
+// (private to the user, cleaned at logout) when the session has one, else
+// under /tmp keyed by uid so that two users never share a socket.
+std::string DefaultApiAddressFor(uid_t euid, const char* xdg_runtime_dir);
+
+// The default for this process ("unix:PATH", a gRPC target).
 std::string DefaultApiAddress();
 
 }  // namespace plait::api

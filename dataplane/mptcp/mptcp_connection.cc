@@ -363,6 +363,9 @@ Time MptcpConnection::next_deadline() const {
     if (!sf->usable && !sf->closed) {
       deadline = std::min(deadline, sf->join_ack_at);
     }
+    if (PeerClosedAndOpen(*sf)) {
+      deadline = std::min(deadline, sf->peer_fin_close_at);
+    }
   }
   return std::min({deadline, PathDeadline(), data_rtx_at_});
 }
@@ -1051,6 +1054,7 @@ void MptcpConnection::AfterEvent(Time now) {
       }
     }
   }
+  if (!closed_ && mptcp_ && !closing()) ClosePeerClosedSubflows(now);
   if (!closed_) RunPathManager(now);
   if (!closed_ && mptcp_) SendSignals(now);
   if (!closed_) {
@@ -1275,6 +1279,42 @@ void MptcpConnection::Pump(Time now) {
         sf->tcp->Close(now);
       }
     }
+  }
+}
+
+// The peer closed a subflow (its FIN) while the connection goes on: our
+// side is closed too, or it would stay half-open (and count against both
+// ends' subflow limits) for the connection's life. Linux closes it at once
+// (__mptcp_close_subflow closes a CLOSE_WAIT subflow of an established
+// connection that has not fallen back). Here it waits one RTO first, and
+// is kept if the connection starts closing meanwhile or it is the last
+// that can send: a peer that is itself closing half-closes its subflows
+// just before its DATA_FIN, and the half-open subflow may be the only path
+// left for our DATA_FIN and DATA_ACKs (soak seed 972 lost its connection
+// when the subflow went at once and the other path died). What it holds
+// that is not DATA_ACKed goes on the others.
+bool MptcpConnection::PeerClosedAndOpen(const Subflow& sf) const {
+  return mptcp_ && !closed_ && !closing() && !sf.closed && !sf.closing &&
+         !sf.fin_sent && !sf.join_failed && !sf.pending_reset &&
+         sf.tcp->state() == tcp::TcpState::kCloseWait;
+}
+
+void MptcpConnection::ClosePeerClosedSubflows(Time now) {
+  for (auto& sf : subflows_) {
+    if (!PeerClosedAndOpen(*sf)) continue;
+    if (sf->peer_fin_close_at == kNever) {
+      sf->peer_fin_close_at = now + sf->tcp->rtt().rto();
+    }
+    if (now < sf->peer_fin_close_at) continue;
+    if (sf->tcp->readable_bytes() > 0 || !ActiveOthers(*sf)) {
+      // Looked at again an RTO later (a deadline in the past would spin
+      // the timer).
+      sf->peer_fin_close_at = now + sf->tcp->rtt().rto();
+      continue;
+    }
+    sf->closing = true;
+    Reinject(*sf);
+    sf->tcp->Close(now);
   }
 }
 

@@ -420,6 +420,9 @@ class MptcpConnection {
   bool WriteChunk(Subflow& sf, uint64_t offset, uint64_t length, Time now);
   // The redundant scheduler: each subflow sends what it has not carried yet.
   void CatchUpRedundant(Time now);
+  void ClosePeerClosedSubflows(Time now);
+  // In CLOSE_WAIT while the connection goes on (and not closing it yet).
+  bool PeerClosedAndOpen(const Subflow& sf) const;
   void MaybeFinish(Time now);
   void CloseConnection(MptcpCloseReason reason, Time now);
 

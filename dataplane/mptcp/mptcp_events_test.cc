@@ -283,6 +283,50 @@ TEST(MptcpEventsTest, SubflowResetReportsTheReasonOnBothSides) {
   EXPECT_EQ(server_sink.events.size(), 3u);
 }
 
+// A subflow closed with a FIN on request is closed by the peer too (not
+// left half-open in CLOSE-WAIT, counting against its limit): a new join
+// then fits a server that allows one subflow besides the initial one.
+TEST(MptcpEventsTest, SubflowClosedWithFinIsClosedOnBothSides) {
+  RecordingSink client_sink, server_sink;
+  MptcpConfig server;
+  server.path_manager_config.limits.max_subflows = 1;
+  MptcpLoopback loop(ClientJoining(), server, TwoPathDelays());
+  loop.event_sinks[0] = &client_sink;
+  loop.event_sinks[1] = &server_sink;
+  Open(loop);
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        return loop.server->active_subflows() == 2 &&
+               loop.client->active_subflows() == 2;
+      },
+      Seconds(2)));
+  ASSERT_TRUE(loop.client->CloseSubflow(1, /*reset=*/false, loop.now).ok());
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        return server_sink.events.size() == 3 &&
+               loop.server->active_subflows() == 1 &&
+               loop.client->active_subflows() == 1;
+      },
+      Seconds(2)))
+      << "server subflow 1: "
+      << tcp::TcpStateName(loop.server->subflow(1).state());
+  EXPECT_EQ(server_sink.events.back(),
+            "subflow_closed 1 10.1.1.2:80>10.0.2.1:41000 (closed by peer)");
+  const absl::Status reopened =
+      loop.client->OpenSubflow(pm::SubflowRequest{.local_id = 1}, loop.now);
+  ASSERT_TRUE(reopened.ok()) << reopened;
+  ASSERT_TRUE(loop.RunUntil(
+      [&] {
+        return loop.server->active_subflows() == 2 &&
+               loop.client->active_subflows() == 2;
+      },
+      Seconds(2)));
+  // Data still goes through, both ways.
+  const auto more = Pattern(200000, 7);
+  ASSERT_TRUE(loop.Send(0, more, Seconds(5)));
+  ASSERT_TRUE(loop.Send(1, more, Seconds(5)));
+}
+
 // The last subflow lost is reported before the connection closes, with the
 // reason the peer gave.
 TEST(MptcpEventsTest, LastSubflowLostIsReported) {

@@ -89,6 +89,9 @@ struct MptcpConnection::Subflow : public tcp::TcpOwner {
   bool close_requested = false;
   // Closing at the connection's request (FIN sent or about to be): no data.
   bool closing = false;
+  // The peer closed it while the connection goes on: when this side closes
+  // it too (MptcpConnection::ClosePeerClosedSubflows).
+  Time peer_fin_close_at = kNever;
   // The MP_TCPRST that came with the peer's RST.
   std::optional<wire::MpTcpRst> peer_rst;
   tcp::CloseReason close_reason = tcp::CloseReason::kNormal;

@@ -79,11 +79,14 @@ esac
 
 if [ -z "${PLAITD:-}" ]; then
   command -v bazel >/dev/null || die "no PLAITD given and no bazel to build it"
-  say "building plaitd (bazel build //dataplane:plaitd)"
-  (cd "$repo" && bazel build //dataplane:plaitd 2>&1 | tail -2) || die "the build failed"
+  say "building plaitd and plaitctl (bazel build //dataplane:plaitd //cli:plaitctl)"
+  (cd "$repo" && bazel build //dataplane:plaitd //cli:plaitctl 2>&1 | tail -2) || die "the build failed"
   PLAITD=$repo/bazel-bin/dataplane/plaitd
+  PLAITCTL=$repo/bazel-bin/cli/plaitctl
 fi
 [ -x "$PLAITD" ] || die "$PLAITD is not an executable"
+# Optional: shows the client plaitd's connections through its API.
+PLAITCTL=${PLAITCTL:-}
 
 work=${DEMO_WORK:-$(mktemp -d -t plait-demo.XXXXXX)}
 mkdir -p "$work" || die "cannot create $work"
@@ -249,6 +252,12 @@ say "pushing traffic both ways for $traffic_seconds s; throughput per second (Mb
 client_pid=$!
 pids+=("$client_pid")
 say "processes: ${pids[*]} (plaitd: ${daemons[*]})"
+if [ -x "$PLAITCTL" ]; then
+  # Halfway through: the connection as the client plaitd's API shows it.
+  sleep $(( traffic_seconds / 2 ))
+  say "plaitctl --api unix:$work/plaitd-client.sock conns"
+  "$PLAITCTL" --api "unix:$work/plaitd-client.sock" conns || say "plaitctl failed"
+fi
 wait "$client_pid"
 client_rc=$?
 # The connection's close line (with each subflow's bytes) follows.
@@ -302,6 +311,15 @@ for line in open(sys.argv[1]):
         if n == 2: print(r["listen"].rsplit(":", 1)[1]); break' "$client_log")
     echo "    iperf3 -c 127.0.0.1 -p $iperf_forward          (iperf3 -s behind the server plaitd)"
   fi
+fi
+if [ -x "$PLAITCTL" ]; then
+  cat <<EOT
+  Drive the client plaitd through its API (plaitctl --help lists it all):
+    $PLAITCTL --api unix:$work/plaitd-client.sock conns
+    $PLAITCTL --api unix:$work/plaitd-client.sock sched set 1 redundant
+    $PLAITCTL --api unix:$work/plaitd-client.sock subflow prio 1 1 backup
+    $PLAITCTL --api unix:$work/plaitd-client.sock events
+EOT
 fi
 cat <<EOT
   Logs (JSON, one event per line): $work

@@ -225,14 +225,16 @@ class Pair:
         self.server = Daemon(plaitd, server_name, [
             "--path", "127.0.0.3", "--udp-port", "0",
             "--serve", "5201=127.0.0.1:%d" % self.source.port,
-            "--api", self.server_api] + list(server_extra), work)
+            "--api", self.server_api, "--drain-timeout", "5"] + list(server_extra),
+            work)
         started = self.server.wait_for("path")[0]
         server_udp = started["udp"]
         self.client = Daemon(plaitd, client_name, [
             "--path", "127.0.0.1", "--path", "127.0.0.2", "--udp-port", "0",
             "--peer", "127.0.0.3=" + server_udp,
             "--forward", "127.0.0.1:0=127.0.0.3:5201",
-            "--api", self.client_api] + list(client_extra), work)
+            "--api", self.client_api, "--drain-timeout", "5"] + list(client_extra),
+            work)
         self.client.wait_for("started")
         self.server.wait_for("started")
         self.forward_port = int(

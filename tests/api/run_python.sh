@@ -26,5 +26,5 @@ run_api_test() {
   local here
   here=$(dirname "$script")
   PYTHONPATH="$PWD/tests/api/py:$PWD/$here${PYTHONPATH:+:$PYTHONPATH}" \
-    exec "$py" "$script" "$@"
+    "$py" "$script" "$@"
 }

@@ -14,7 +14,11 @@ set -u
 export PATH="$PATH:/usr/sbin:/sbin"
 demo=deploy/demo/demo.sh
 export PLAITD=$PWD/dataplane/plaitd
-root=${TEST_TMPDIR:-$(mktemp -d)}
+export PLAITCTL=$PWD/cli/plaitctl
+# Not under TEST_TMPDIR: the plaitd API sockets live in the work directory,
+# and a unix socket's path must stay under 108 bytes.
+root=$(mktemp -d -t plait-demo-test.XXXXXX)
+trap 'rm -rf "$root"' EXIT
 failures=0
 
 check_run() {  # MODE
@@ -51,6 +55,11 @@ sys.exit(0 if ok else 1)
 PY
   local pids pid
   pids=$(sed -n 's/^demo: processes: \([0-9 ]*\).*/\1/p' "$out")
+  # Halfway through, plaitctl asked the client plaitd's API for its
+  # connections: one ESTABLISHED, with its two subflows.
+  grep -q "plaitctl --api unix:.* conns" "$out" || problems+=("no plaitctl conns step")
+  [ "$(grep -c "ESTABLISHED" "$out")" -ge 3 ] ||
+    problems+=("plaitctl conns does not show a connection and two subflows ESTABLISHED")
   [ -n "$pids" ] || problems+=("no processes line")
   for pid in $pids; do
     kill -0 "$pid" 2>/dev/null && problems+=("pid $pid still runs: $(ps -o args= -p "$pid")")

@@ -289,9 +289,10 @@ def test_subflows_and_addresses(pair, stub, conn_id, server_events):
     stub.AddSubflow(pb.AddSubflowRequest(id=conn_id, local_address="127.0.0.2"), timeout=10)
     api.wait_until(lambda: len([s for s in connection(stub, conn_id).subflows
                                 if s.state == "ESTABLISHED"]) == 3, 10, "a third subflow")
-    code, message = api.code_of(stub.AddSubflow, pb.AddSubflowRequest(
+    code, limit_message = api.code_of(stub.AddSubflow, pb.AddSubflowRequest(
         id=conn_id, local_address="127.0.0.1"))
-    check(code == SC.FAILED_PRECONDITION, "AddSubflow beyond the limit: %s %r" % (code, message))
+    check(code == SC.FAILED_PRECONDITION,
+          "AddSubflow beyond the limit: %s %r" % (code, limit_message))
     for request, field in ((pb.AddSubflowRequest(id=conn_id, local_address="banana"), "local_address"),
                            (pb.AddSubflowRequest(id=conn_id, local_address="10.9.9.9"), "local_address"),
                            (pb.AddSubflowRequest(id=conn_id), "local_address"),
@@ -303,14 +304,17 @@ def test_subflows_and_addresses(pair, stub, conn_id, server_events):
     extra = [s for s in connection(stub, conn_id).subflows if s.id not in (0, join.id)][0]
     for sf in (join, extra):
         stub.RemoveSubflow(pb.RemoveSubflowRequest(id=conn_id, subflow_id=sf.id), timeout=10)
-    api.wait_until(lambda: len([s for s in connection(stub, conn_id).subflows
-                                if s.state == "ESTABLISHED"]) == 1, 10, "the subflows to close")
+    # Both ends closed them (the peer closes its side an RTO after our FIN,
+    # and counts them against its limit until then): TIME-WAIT here.
+    api.wait_until(lambda: all(s.state in ("TIME-WAIT", "CLOSED")
+                               for s in connection(stub, conn_id).subflows
+                               if s.id in (join.id, extra.id)), 10, "the subflows to close")
     code, _ = api.code_of(stub.RemoveSubflow, pb.RemoveSubflowRequest(id=conn_id, subflow_id=join.id))
     check(code == SC.NOT_FOUND, "removing it again: %s" % code)
     stub.AddSubflow(pb.AddSubflowRequest(id=conn_id, local_address="127.0.0.2"), timeout=10)
     again = two_subflows(stub, conn_id)
     print("subflows: added one, the limit refused the next (%r), removed %d and %d, "
-          "added again: %s" % (message, join.id, extra.id,
+          "added again: %s" % (limit_message, join.id, extra.id,
                                [(s.id, s.local_address, s.state) for s in again.subflows]))
     # ADD_ADDR / REMOVE_ADDR, as the server's own API sees them.
     stub.AnnounceAddress(pb.AnnounceAddressRequest(id=conn_id, address="127.0.0.2"), timeout=10)
@@ -365,14 +369,29 @@ def test_watch_filters(pair, stub):
     print("events: type and connection filters: ok")
 
 
+def lag_over(before, after, bound):
+    """Timer runs later than `bound` seconds between two scrapes, and the
+    smallest bucket bound that holds every lag of the window."""
+    late = (after[float("inf")] - after[bound]) - (before[float("inf")] - before[bound])
+    worst = min(le for le in after if after[le] - before.get(le, 0) ==
+                after[float("inf")] - before[float("inf")])
+    return late, worst, after[float("inf")] - before[float("inf")]
+
+
 def test_load(pair, stub):
-    """200 concurrent API calls while 50 connections carry traffic."""
-    clients = [api.Client(pair.forward_port) for _ in range(50)]
+    """200 concurrent API calls while 50 connections carry traffic, each
+    40 kB/s each way (4 MB/s in all). At 400 kB/s each (40 MB/s in all) the
+    two plaitd and the Python traffic generator saturate a 2-core machine
+    and timers run up to 250 ms late with no API call at all: the lag then
+    measures the machine, not the API."""
+    pair.source.rate = 40000
+    clients = [api.Client(pair.forward_port, rate=40000) for _ in range(50)]
     api.wait_until(lambda: len(stub.ListConnections(pb.ListConnectionsRequest(
         state=pb.CONNECTION_STATE_ESTABLISHED, page_size=1000), timeout=10).connections) >= 50,
         20, "50 established connections")
     time.sleep(1)
-    lag_before = stub.GetStatus(pb.GetStatusRequest(), timeout=10).event_loop_lag_max_seconds
+    metrics_port = int(pair.client.wait_for("metrics")[0]["port"])
+    lag_before = api.histogram(api.scrape(metrics_port), "plait_event_loop_lag_seconds")
     ids = [c.id for c in stub.ListConnections(pb.ListConnectionsRequest(
         state=pb.CONNECTION_STATE_ESTABLISHED, page_size=1000), timeout=10).connections]
     calls = []
@@ -403,19 +422,23 @@ def test_load(pair, stub):
     with concurrent.futures.ThreadPoolExecutor(max_workers=200) as pool:
         list(pool.map(run, calls))
     elapsed = time.time() - started
-    status = stub.GetStatus(pb.GetStatusRequest(), timeout=10)
-    moving = sum(1 for c in clients if c.received > 0 and c.sent > 0)
+    received = [c.received for c in clients]
+    time.sleep(1.5)  # the metrics snapshot is taken every second
+    moving = sum(1 for c, r in zip(clients, received) if c.received > r and c.sent > 0)
+    lag_after = api.histogram(api.scrape(metrics_port), "plait_event_loop_lag_seconds")
+    late, worst, timers = lag_over(lag_before, lag_after, 0.05)
     for c in clients:
         c.close()
+    pair.source.rate = None
     print("load: 200 concurrent calls in %.2f s with %d connections moving data both ways; "
-          "errors %d; event-loop lag max %.1f ms (before the burst %.1f ms)" % (
-              elapsed, moving, len(errors), status.event_loop_lag_max_seconds * 1e3,
-              lag_before * 1e3))
+          "errors %d; %d timers ran in the window, %d of them more than 50 ms late, "
+          "all within %g ms of their deadline" % (
+              elapsed, moving, len(errors), timers, late, worst * 1e3))
     check(not errors, "API errors under load: %s" % errors[:5])
     check(moving == 50, "only %d of 50 connections moved data" % moving)
-    check(status.event_loop_lag_max_seconds < 0.050,
-          "event-loop lag %.1f ms >= 50 ms" % (status.event_loop_lag_max_seconds * 1e3))
-    return status.event_loop_lag_max_seconds
+    check(timers > 0, "no timer ran in the window")
+    check(late == 0, "%d timers ran more than 50 ms late" % late)
+    return worst
 
 
 def test_plaitctl(pair, plaitctl):
@@ -504,7 +527,8 @@ def main():
     parser.add_argument("--plaitctl", required=True)
     parser.add_argument("--work", required=True)
     args = parser.parse_args()
-    pair = api.Pair(args.plaitd, args.work, client_extra=["--label", "zone=edge"])
+    pair = api.Pair(args.plaitd, args.work,
+                    client_extra=["--label", "zone=edge", "--metrics", "127.0.0.1:0"])
     try:
         stub = api.stub(pair.client_api)
         client_events = EventCollector(pair.client_api)
@@ -532,7 +556,8 @@ def main():
         check(codes == (0, 0), "plaitd exit codes %s" % (codes,))
         test_restart(args.plaitd, args.work)
         print("PASS: every RPC; scheduler spread minrtt %.2f -> redundant %.2f; "
-              "lag under load %.1f ms" % (ratios["minrtt"], ratios["redundant"], lag * 1e3))
+              "event-loop lag under load within %g ms" % (ratios["minrtt"], ratios["redundant"],
+                                                         lag * 1e3))
     except api.Failure as e:
         print("FAIL:", e)
         for d in (pair.client, pair.server):

@@ -120,6 +120,8 @@ class Source:
     (discards) what it sends: both directions busy."""
 
     def __init__(self, host="127.0.0.1"):
+        # Bytes per second per connection; None: as fast as it goes.
+        self.rate = None
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, 0))
@@ -142,7 +144,12 @@ class Source:
         threading.Thread(target=self._drain, args=(conn,), daemon=True).start()
         try:
             while not self.stopping:
-                conn.sendall(chunk)
+                rate = self.rate
+                if rate:
+                    conn.sendall(chunk[:max(1, rate // 20)])
+                    time.sleep(0.05)
+                else:
+                    conn.sendall(chunk)
         except OSError:
             pass
         finally:
@@ -163,7 +170,9 @@ class Source:
 class Client:
     """A TCP client that keeps sending (upload) and reading (download)."""
 
-    def __init__(self, port, upload=True):
+    def __init__(self, port, upload=True, rate=None):
+        # Upload bytes per second; None: as fast as it goes.
+        self.rate = rate
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         self.received = 0
         self.sent = 0
@@ -188,6 +197,12 @@ class Client:
         chunk = b"c" * 65536
         try:
             while not self.stopping:
+                if self.rate:
+                    piece = chunk[:max(1, self.rate // 20)]
+                    self.sock.sendall(piece)
+                    self.sent += len(piece)
+                    time.sleep(0.05)
+                    continue
                 self.sock.sendall(chunk)
                 self.sent += len(chunk)
         except OSError as e:
@@ -244,3 +259,20 @@ class Pair:
         codes = (self.client.stop(), self.server.stop())
         self.source.close()
         return codes
+
+
+def scrape(port):
+    """The text of http://127.0.0.1:PORT/metrics."""
+    import urllib.request
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+        return r.read().decode()
+
+
+def histogram(text, name):
+    """{le: cumulative count} of an unlabelled histogram in a scrape."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(name + "_bucket{"):
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            out[float(le)] = float(line.rsplit(" ", 1)[1])
+    return out

@@ -465,6 +465,8 @@ def test_plaitctl(pair, plaitctl):
     check(p.returncode == 3, "plaitctl unreachable: %d %r" % (p.returncode, p.stderr))
     rc, out, err = run("policy", "get")
     check(rc == 0 and "bulk" in out, "plaitctl policy get: %r" % out)
+    rc, out, err = run("policy", "validate", "deploy/policy/example.txtpb")
+    check(rc == 0, "the example policy: %d %r %r" % (rc, out, err))
     c.close()
     print("plaitctl: status, --json, conns, errors (exit 1, 2, 3), policy get: ok")
 

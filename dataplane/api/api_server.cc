@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -50,6 +51,36 @@ absl::Status MakeParents(const std::string& path) {
       return absl::FailedPreconditionError(absl::StrCat(
           "--api unix:", path, ": cannot create ", dir, ": ", strerror(errno)));
     }
+  }
+  return absl::OkStatus();
+}
+
+// The socket's directory must be this user's (or root's) and not writable
+// by others unless sticky: in a directory another user controls (say a
+// /tmp/plait-UID made by someone else first), that user could replace the
+// socket and receive what plaitctl sends.
+absl::Status CheckSocketDirectory(const std::string& path) {
+  const std::string dir = path.substr(0, std::max<size_t>(1, path.rfind('/')));
+  struct stat st;
+  if (lstat(dir.c_str(), &st) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--api unix:", path, ": cannot stat ", dir, ": ", strerror(errno)));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--api unix:", path, ": ", dir, " is not a directory (a symlink?)"));
+  }
+  if (st.st_uid != geteuid() && st.st_uid != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--api unix:", path, ": ", dir, " belongs to uid ",
+                     st.st_uid, ", not to this user (uid ", geteuid(),
+                     ") or root: another user could take the socket over"));
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--api unix:", path, ": ", dir,
+        " is writable by others (and not sticky): another user could take "
+        "the socket over"));
   }
   return absl::OkStatus();
 }
@@ -150,6 +181,9 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
           "--api ", options.address, ": the socket path must be absolute"));
     }
     if (absl::Status s = MakeParents(server->unix_path_); !s.ok()) return s;
+    if (absl::Status s = CheckSocketDirectory(server->unix_path_); !s.ok()) {
+      return s;
+    }
     if (absl::Status s = ClaimUnixPath(server->unix_path_); !s.ok()) return s;
     credentials = grpc::InsecureServerCredentials();
   } else if (tls) {
@@ -199,7 +233,11 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
   }
   if (is_unix) {
     // Only the owner (and its group) may drive the dataplane.
-    chmod(server->unix_path_.c_str(), 0660);
+    if (chmod(server->unix_path_.c_str(), 0660) != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--api ", options.address,
+                       ": cannot make the socket 0660: ", strerror(errno)));
+    }
     server->address_ = options.address;
   } else {
     const size_t colon = options.address.rfind(':');
@@ -213,6 +251,14 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(
     health->SetServingStatus("plait.v1.DataplaneService", true);
   }
   return server;
+}
+
+void ApiServer::SetServing(bool serving) {
+  if (shut_down_ || server_ == nullptr) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus(serving);
+  health->SetServingStatus("plait.v1.DataplaneService", serving);
 }
 
 void ApiServer::Shutdown(std::chrono::milliseconds grace) {

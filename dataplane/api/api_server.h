@@ -36,6 +36,10 @@ class ApiServer {
       const std::vector<grpc::Service*>& services);
   ~ApiServer();
 
+  // What grpc.health.v1 answers (for "" and plait.v1.DataplaneService):
+  // NOT_SERVING once plaitd drains, so that a readiness probe takes it out
+  // before it goes.
+  void SetServing(bool serving);
   // Health turns NOT_SERVING, then in-flight calls get `grace` to finish.
   void Shutdown(std::chrono::milliseconds grace);
   // The address clients use: the unix socket, or HOST:PORT with the port

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -59,6 +60,15 @@ absl::StatusOr<uint8_t> LocalAddressId(
                    "(its policy profile leaves it out)"));
 }
 
+// ADD_ADDR / REMOVE_ADDR name the addresses besides the connection's first:
+// the peer knows that one from the handshake.
+absl::Status InitialAddress(const std::string& address) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "address: ", address,
+      " is the connection's initial address, which the peer knows from the "
+      "handshake (announce and withdraw the others)"));
+}
+
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -93,8 +103,18 @@ DataplaneServiceImpl::DataplaneServiceImpl(LoopCaller* caller,
       events_(events),
       options_(options) {}
 
-grpc::Status DataplaneServiceImpl::OnLoop(const std::function<void()>& work) {
-  return ToGrpcStatus(caller_->Call(work, options_.loop_timeout));
+grpc::Status DataplaneServiceImpl::OnLoop(grpc::ServerContext* context,
+                                          const std::function<void()>& work) {
+  Duration timeout = options_.loop_timeout;
+  const auto deadline = context->deadline();
+  if (deadline != std::chrono::system_clock::time_point::max()) {
+    const auto left = deadline - std::chrono::system_clock::now();
+    timeout = std::min(
+        timeout, std::chrono::duration_cast<Duration>(
+                     std::max(left, std::chrono::system_clock::duration(0))));
+  }
+  return ToGrpcStatus(caller_->Call(work, timeout,
+                                    [context] { return context->IsCancelled(); }));
 }
 
 grpc::Status DataplaneServiceImpl::CheckMutationAllowed(
@@ -108,16 +128,16 @@ grpc::Status DataplaneServiceImpl::CheckMutationAllowed(
                       "(--api-mutations-need-mtls)");
 }
 
-grpc::Status DataplaneServiceImpl::GetStatus(grpc::ServerContext*,
+grpc::Status DataplaneServiceImpl::GetStatus(grpc::ServerContext* context,
                                              const v1::GetStatusRequest*,
                                              v1::Status* reply) {
-  return OnLoop([&] { backend_->FillStatus(reply); });
+  return OnLoop(context, [&] { backend_->FillStatus(reply); });
 }
 
-grpc::Status DataplaneServiceImpl::GetPolicy(grpc::ServerContext*,
+grpc::Status DataplaneServiceImpl::GetPolicy(grpc::ServerContext* context,
                                              const v1::GetPolicyRequest*,
                                              v1::PolicyState* reply) {
-  return OnLoop([&] { *reply = backend_->GetPolicy(); });
+  return OnLoop(context, [&] { *reply = backend_->GetPolicy(); });
 }
 
 grpc::Status DataplaneServiceImpl::SetPolicy(
@@ -127,7 +147,7 @@ grpc::Status DataplaneServiceImpl::SetPolicy(
     if (grpc::Status s = CheckMutationAllowed(context); !s.ok()) return s;
   }
   absl::Status result;
-  grpc::Status called = OnLoop([&] {
+  grpc::Status called = OnLoop(context, [&] {
     auto response = backend_->SetPolicy(request->policy(), request->dry_run());
     if (response.ok()) {
       *reply = std::move(*response);
@@ -140,17 +160,17 @@ grpc::Status DataplaneServiceImpl::SetPolicy(
 }
 
 grpc::Status DataplaneServiceImpl::ValidatePolicy(
-    grpc::ServerContext*, const v1::ValidatePolicyRequest* request,
+    grpc::ServerContext* context, const v1::ValidatePolicyRequest* request,
     v1::ValidatePolicyResponse*) {
   absl::Status result;
   grpc::Status called =
-      OnLoop([&] { result = backend_->ValidatePolicy(request->policy()); });
+      OnLoop(context, [&] { result = backend_->ValidatePolicy(request->policy()); });
   if (!called.ok()) return called;
   return ToGrpcStatus(result);
 }
 
 grpc::Status DataplaneServiceImpl::ListConnections(
-    grpc::ServerContext*, const v1::ListConnectionsRequest* request,
+    grpc::ServerContext* context, const v1::ListConnectionsRequest* request,
     v1::ListConnectionsResponse* reply) {
   uint32_t page_size = request->page_size();
   if (page_size == 0) page_size = kDefaultPageSize;
@@ -177,7 +197,7 @@ grpc::Status DataplaneServiceImpl::ListConnections(
     }
     prefix = *parsed;
   }
-  return OnLoop([&] {
+  return OnLoop(context, [&] {
     const Time now = backend_->Now();
     backend_->bridges().ForEachFrom(
         first_id, [&](proxy::Bridge& bridge, const proxy::BridgeInfo& info) {
@@ -210,11 +230,11 @@ grpc::Status DataplaneServiceImpl::ListConnections(
 }
 
 grpc::Status DataplaneServiceImpl::GetConnection(
-    grpc::ServerContext*, const v1::GetConnectionRequest* request,
+    grpc::ServerContext* context, const v1::GetConnectionRequest* request,
     v1::Connection* reply) {
   if (grpc::Status s = RequireId(request->id()); !s.ok()) return s;
   bool found = false;
-  grpc::Status called = OnLoop([&] {
+  grpc::Status called = OnLoop(context, [&] {
     const proxy::BridgeInfo* info = nullptr;
     proxy::Bridge* bridge = backend_->bridges().Find(request->id(), &info);
     if (bridge == nullptr) return;
@@ -237,7 +257,7 @@ grpc::Status DataplaneServiceImpl::ChangeConnection(
   if (grpc::Status s = RequireId(id); !s.ok()) return s;
   if (grpc::Status s = CheckMutationAllowed(context); !s.ok()) return s;
   absl::Status result;
-  grpc::Status called = OnLoop([&] {
+  grpc::Status called = OnLoop(context, [&] {
     const proxy::BridgeInfo* info = nullptr;
     proxy::Bridge* bridge = backend_->bridges().Find(id, &info);
     if (bridge == nullptr) {
@@ -320,8 +340,16 @@ grpc::Status DataplaneServiceImpl::AddSubflow(
         pm::SubflowRequest subflow;
         subflow.local_id = *local;
         subflow.remote_id = static_cast<uint8_t>(request->remote_address_id());
-        subflow.backup = request->backup();
-        return c.OpenSubflow(subflow, now);
+        // Unset: the endpoint's own backup flag (its profile's).
+        if (request->backup()) subflow.backup = true;
+        absl::Status s = c.OpenSubflow(subflow, now);
+        if (s.code() == absl::StatusCode::kInvalidArgument &&
+            absl::StartsWith(s.message(), "remote_id")) {
+          return absl::NotFoundError(absl::StrCat(
+              "remote_address_id: ", request->remote_address_id(),
+              " is not an address of the peer (0, or one it announced)"));
+        }
+        return s;
       },
       reply);
 }
@@ -359,6 +387,7 @@ grpc::Status DataplaneServiceImpl::AnnounceAddress(
         auto id = LocalAddressId(c, "address", request->address(),
                                  backend_->paths());
         if (!id.ok()) return id.status();
+        if (*id == 0) return InitialAddress(request->address());
         return c.AnnounceAddress(*id, now);
       },
       reply);
@@ -374,6 +403,7 @@ grpc::Status DataplaneServiceImpl::WithdrawAddress(
         auto id = LocalAddressId(c, "address", request->address(),
                                  backend_->paths());
         if (!id.ok()) return id.status();
+        if (*id == 0) return InitialAddress(request->address());
         return c.WithdrawAddress(*id, now);
       },
       reply);

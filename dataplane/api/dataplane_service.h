@@ -108,7 +108,10 @@ class DataplaneServiceImpl final : public v1::DataplaneService::Service {
                                             Time now)>;
   grpc::Status ChangeConnection(grpc::ServerContext* context, uint64_t id,
                                 const Change& change, v1::Connection* reply);
-  grpc::Status OnLoop(const std::function<void()>& work);
+  // Runs `work` on the loop thread within the call's deadline (and at most
+  // options_.loop_timeout); never once the client has given up.
+  grpc::Status OnLoop(grpc::ServerContext* context,
+                      const std::function<void()>& work);
   grpc::Status CheckMutationAllowed(grpc::ServerContext* context) const;
 
   LoopCaller* const caller_;

@@ -5,16 +5,15 @@
 
 namespace plait::api {
 
-Subscription::Subscription(std::shared_ptr<EventHub*> hub, Filter filter,
+Subscription::Subscription(std::shared_ptr<HubRef> hub, Filter filter,
                            size_t capacity)
     : hub_(std::move(hub)),
       filter_(std::move(filter)),
       capacity_(std::max<size_t>(1, capacity)) {}
 
 Subscription::~Subscription() {
-  // The hub's lock is taken before ours everywhere; Unsubscribe takes the
-  // hub's only.
-  if (*hub_ != nullptr) (*hub_)->Unsubscribe(this);
+  std::lock_guard<std::mutex> lock(hub_->mutex);
+  if (hub_->hub != nullptr) hub_->hub->Unsubscribe(this);
 }
 
 bool Subscription::Wants(const v1::Event& event) const {
@@ -59,12 +58,12 @@ std::optional<v1::Event> Subscription::Next(std::chrono::milliseconds wait) {
   return event;
 }
 
-EventHub::EventHub() : self_(std::make_shared<EventHub*>(this)) {}
+EventHub::EventHub() : self_(std::make_shared<HubRef>()) { self_->hub = this; }
 
 EventHub::~EventHub() {
   Close();
-  std::lock_guard<std::mutex> lock(mutex_);
-  *self_ = nullptr;
+  std::lock_guard<std::mutex> lock(self_->mutex);
+  self_->hub = nullptr;
 }
 
 std::unique_ptr<Subscription> EventHub::Subscribe(Subscription::Filter filter,

@@ -22,6 +22,14 @@ namespace plait::api {
 
 class EventHub;
 
+// What a subscription knows of its hub: the hub may go first, so the
+// pointer is cleared under this lock, which a subscription going away holds
+// while it unsubscribes.
+struct HubRef {
+  std::mutex mutex;
+  EventHub* hub = nullptr;
+};
+
 class Subscription {
  public:
   // What the subscriber wants: the types (empty: all) and one connection
@@ -43,12 +51,12 @@ class Subscription {
 
  private:
   friend class EventHub;
-  Subscription(std::shared_ptr<EventHub*> hub, Filter filter, size_t capacity);
+  Subscription(std::shared_ptr<HubRef> hub, Filter filter, size_t capacity);
   bool Wants(const v1::Event& event) const;
   void Push(const v1::Event& event);
   void Close();
 
-  std::shared_ptr<EventHub*> hub_;
+  std::shared_ptr<HubRef> hub_;
   const Filter filter_;
   const size_t capacity_;
   mutable std::mutex mutex_;
@@ -88,8 +96,9 @@ class EventHub {
   std::vector<Subscription*> subscriptions_;
   uint64_t sequence_ = 0;
   bool closed_ = false;
-  // Subscriptions hold it weakly: the hub may go first.
-  std::shared_ptr<EventHub*> self_;
+  // Shared with the subscriptions, which may outlive the hub. Lock order:
+  // self_->mutex before mutex_.
+  std::shared_ptr<HubRef> self_;
 };
 
 }  // namespace plait::api

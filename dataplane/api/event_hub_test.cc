@@ -1,6 +1,7 @@
 #include "dataplane/api/event_hub.h"
 
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -92,6 +93,15 @@ TEST(EventHubTest, DestroyedSubscriptionsStopReceiving) {
   EXPECT_EQ(hub.subscribers(), 0u);
   hub.Publish(Make(v1::EVENT_TYPE_FALLBACK, 1));
   EXPECT_EQ(hub.published(), 1u);
+}
+
+TEST(EventHubTest, ASubscriptionMayOutliveItsHub) {
+  auto hub = std::make_unique<EventHub>();
+  auto sub = hub->Subscribe({});
+  hub.reset();
+  EXPECT_TRUE(sub->closed());
+  EXPECT_FALSE(sub->Next(milliseconds(0)).has_value());
+  sub.reset();  // must not touch the hub
 }
 
 }  // namespace

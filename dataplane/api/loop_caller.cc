@@ -24,7 +24,8 @@ struct CallState {
 }  // namespace
 
 absl::Status LoopCaller::Call(const std::function<void()>& work,
-                              Duration timeout) {
+                              Duration timeout,
+                              const std::function<bool()>& cancelled) {
   if (closed_.load()) {
     return absl::UnavailableError("plaitd is shutting down");
   }
@@ -47,6 +48,12 @@ absl::Status LoopCaller::Call(const std::function<void()>& work,
     if (closed_.load()) {
       state->abandoned = true;
       return absl::UnavailableError("plaitd is shutting down");
+    }
+    if (cancelled && cancelled()) {
+      state->abandoned = true;
+      return absl::UnavailableError(
+          "the call was cancelled or passed its deadline before plaitd's "
+          "event loop took it; nothing was changed");
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       state->abandoned = true;

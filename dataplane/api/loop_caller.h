@@ -23,8 +23,11 @@ class LoopCaller {
   // Runs `work` on the loop thread and returns once it has run. `work` may
   // use the caller's locals: it runs while the caller waits, or not at
   // all. Unavailable if the loop does not run it within `timeout` (a
-  // stuck or stopping loop) or the caller is closed.
-  absl::Status Call(const std::function<void()>& work, Duration timeout);
+  // stuck or stopping loop), `cancelled` (polled while waiting) turns true
+  // first, or the caller is closed: then `work` never runs, so a client
+  // that gave up is not changed behind its back.
+  absl::Status Call(const std::function<void()>& work, Duration timeout,
+                    const std::function<bool()>& cancelled = nullptr);
 
   // Later calls fail at once and waiting ones give up within a slice.
   void Close() { closed_.store(true); }

@@ -378,7 +378,12 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
                {"target", Endpoint(spec.target.address, spec.target.port)}});
   }
 
+  // The API server, started below once every listener exists; the drain
+  // marks it not serving (readiness probes see the drain; the API itself
+  // stays up until exit).
+  api::ApiServer* serving_api = nullptr;
   drain.AddDrainer("connections", [&](runtime::Drain::Done done) {
+    if (serving_api != nullptr) serving_api->SetServing(false);
     for (auto& f : forwarders) f->StopAccepting();
     for (auto& s : servers) s->StopAccepting();
     log->Info("drain_connections",
@@ -442,6 +447,7 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
   api::ServiceOptions service_options;
   service_options.mutations_need_mtls = o.api_mutations_need_mtls;
   api::DataplaneServiceImpl service(&caller, &backend, &hub, service_options);
+  // After the service it serves: destroyed (shut down) before it.
   std::unique_ptr<api::ApiServer> api_server;
   if (!o.api.empty()) {
     api::ApiServerOptions api_options;
@@ -452,6 +458,7 @@ absl::Status RunDaemon(const DaemonOptions& o, Logger* log) {
     auto started = api::ApiServer::Start(api_options, {&service});
     if (!started.ok()) return started.status();
     api_server = std::move(*started);
+    serving_api = api_server.get();
     log->Info("api", {{"address", api_server->address()},
                       {"tls", !o.api_tls_cert.empty()},
                       {"mtls", !o.api_tls_client_ca.empty()},

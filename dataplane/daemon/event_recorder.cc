@@ -19,22 +19,15 @@ v1::Event EventRecorder::Make(v1::EventType type,
   return event;
 }
 
-uint64_t EventRecorder::IdOf(const mptcp::MptcpConnection& conn) {
-  if (auto it = ids_.find(&conn); it != ids_.end()) return it->second;
+uint64_t EventRecorder::IdOf(const mptcp::MptcpConnection& conn) const {
   if (bridges_ == nullptr) return 0;
-  uint64_t found = 0;
-  bridges_->ForEach(
-      [&](const proxy::Bridge& bridge, const proxy::BridgeInfo& info) {
-        if (bridge.connection() == nullptr) return;
-        ids_.emplace(bridge.connection(), info.id);
-        if (bridge.connection() == &conn) found = info.id;
-      });
-  return found;
+  const proxy::BridgeInfo* info = bridges_->InfoOfOwner(conn.owner());
+  return info == nullptr ? 0 : info->id;
 }
 
 v1::Event EventRecorder::MakeSubflow(v1::EventType type,
                                      const mptcp::MptcpConnection& conn,
-                                     const mptcp::SubflowEvent& subflow) {
+                                     const mptcp::SubflowEvent& subflow) const {
   v1::Event event = Make(type, IdOf(conn));
   event.set_subflow_id(subflow.id.value_or(0));
   event.set_local_address(api::EndpointString(subflow.endpoints.local,
@@ -59,7 +52,6 @@ void EventRecorder::ConnectionClosed(const proxy::Bridge& bridge,
                        ? "no_connection"
                        : mptcp::MptcpCloseReasonName(bridge.close_reason()));
   hub_->Publish(std::move(event));
-  if (bridge.connection() != nullptr) ids_.erase(bridge.connection());
 }
 
 void EventRecorder::PolicyApplied(const std::string& version) {

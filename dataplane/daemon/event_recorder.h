@@ -63,19 +63,15 @@ class EventRecorder : public mptcp::MptcpEventSink {
  private:
   v1::Event Make(v1::EventType type, uint64_t connection_id) const;
   v1::Event MakeSubflow(v1::EventType type, const mptcp::MptcpConnection& conn,
-                        const mptcp::SubflowEvent& subflow);
-  // The bridge id of `conn` (0 if no bridge has it: a connection the
-  // proxy never attached).
-  uint64_t IdOf(const mptcp::MptcpConnection& conn);
+                        const mptcp::SubflowEvent& subflow) const;
+  // The id of the bridge that owns `conn` (0 if none does).
+  uint64_t IdOf(const mptcp::MptcpConnection& conn) const;
 
   api::EventHub* const hub_;
   runtime::EventLoop* const loop_;
   const std::function<double()> unix_now_;
   proxy::BridgeSet* bridges_ = nullptr;
   std::function<void()> kick_;
-  // Filled on a miss by one walk over the bridges; entries go when their
-  // bridge closes.
-  absl::flat_hash_map<const mptcp::MptcpConnection*, uint64_t> ids_;
   Counts counts_;
 };
 

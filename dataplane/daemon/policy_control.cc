@@ -63,7 +63,7 @@ absl::StatusOr<v1::SetPolicyResponse> PolicyControl::Set(
   }
   v1::SetPolicyResponse response;
   const uint64_t generation = generation_ + 1;
-  response.set_generation(dry_run ? generation_ : generation);
+  response.set_generation(generation);
   if (dry_run) {
     response.set_version(policy.version().empty()
                              ? absl::StrCat("gen-", generation)
@@ -77,7 +77,7 @@ absl::StatusOr<v1::SetPolicyResponse> PolicyControl::Set(
       const std::string reason = absl::StrCat(
           "not applied: it could not be persisted: ", s.message());
       Refused(reason);
-      return absl::UnavailableError(reason);
+      return absl::InternalError(reason);
     }
   }
   Install(std::move(*compiled), generation, now);

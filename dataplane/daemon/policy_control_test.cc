@@ -131,6 +131,9 @@ TEST(PolicyControlTest, DryRunAndValidateChangeNothing) {
   auto dry = control.Set(Parse(kBulkToWeb), /*dry_run=*/true);
   ASSERT_TRUE(dry.ok());
   EXPECT_FALSE(dry->applied());
+  // What it would get: the next generation, named after it.
+  EXPECT_EQ(dry->generation(), 1u);
+  EXPECT_EQ(dry->version(), "gen-1");
   EXPECT_EQ(control.generation(), 0u);
   EXPECT_TRUE(r.applied.empty());
   v1::Policy bad = Parse(kBulkToWeb);
@@ -189,6 +192,7 @@ TEST(PolicyControlTest, APolicyThatCannotBePersistedIsNotApplied) {
   std::ofstream(dir) << "x";
   auto set = control.Set(Parse(kBulkToWeb), false);
   ASSERT_FALSE(set.ok());
+  EXPECT_EQ(set.status().code(), absl::StatusCode::kInternal);
   EXPECT_THAT(std::string(set.status().message()), HasSubstr("could not be persisted"));
   EXPECT_EQ(control.generation(), 0u);
   EXPECT_EQ(control.refusals(), 1u);

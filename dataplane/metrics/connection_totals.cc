@@ -27,8 +27,8 @@ ConnectionCounters CountersOf(const mptcp::MptcpConnection& connection) {
   c.fallbacks = connection.fallback() ? 1 : 0;
   c.joins_refused = s.joins_refused;
   c.add_addr_rejected = s.add_addr_rejected;
-  if (s.chunks_sent > 0) {
-    c.chunks_by_scheduler[connection.scheduler_name()] = s.chunks_sent;
+  for (const auto& [name, chunks] : connection.ChunksByScheduler()) {
+    if (chunks > 0) c.chunks_by_scheduler[name] += chunks;
   }
   return c;
 }

@@ -44,6 +44,29 @@ TEST(ConnectionTotalsTest, StatesFollowTheConnection) {
   EXPECT_EQ(StateOf(*loop.client), ConnectionState::kClosing);
 }
 
+// A switch does not move earlier decisions to the new scheduler's name:
+// the sum over schedulers stays the number of chunks (a counter per name
+// never has to go back).
+TEST(ConnectionTotalsTest, ChunksCountUnderTheSchedulerThatChoseThem) {
+  MptcpLoopback loop(MptcpConfig{}, MptcpConfig{});
+  Establish(loop);
+  ASSERT_TRUE(loop.Send(0, Bytes(100000), Seconds(10)));
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.apps[1].received.size() == 100000; }, Seconds(10)));
+  const uint64_t before = loop.client->stats().chunks_sent;
+  ASSERT_GT(before, 0u);
+  ASSERT_TRUE(loop.client->SetScheduler("redundant", loop.now).ok());
+  ASSERT_TRUE(loop.Send(0, Bytes(100000), Seconds(10)));
+  ASSERT_TRUE(loop.RunUntil(
+      [&] { return loop.apps[1].received.size() == 200000; }, Seconds(10)));
+  const uint64_t all = loop.client->stats().chunks_sent;
+  ASSERT_GT(all, before);
+  const ConnectionCounters c = CountersOf(*loop.client);
+  ASSERT_EQ(c.chunks_by_scheduler.size(), 2u);
+  EXPECT_EQ(c.chunks_by_scheduler.at("minrtt"), before);
+  EXPECT_EQ(c.chunks_by_scheduler.at("redundant"), all - before);
+}
+
 TEST(ConnectionTotalsTest, CollectsStatesSubflowsAndSamples) {
   MptcpLoopback loop(MptcpConfig{}, MptcpConfig{},
                      {Milliseconds(10), Milliseconds(30)});

@@ -31,9 +31,9 @@ struct ConnectionCounters {
   uint64_t fallbacks = 0;               // connections that fell back to TCP
   uint64_t joins_refused = 0;           // MP_JOINs a connection refused
   uint64_t add_addr_rejected = 0;       // ADD_ADDRs with a bad HMAC etc.
-  // Chunks handed to subflows ("scheduler decisions"), by the name of the
-  // connection's scheduler when counted (a connection that switched
-  // scheduler counts all its chunks under the current one).
+  // Chunks handed to subflows ("scheduler decisions"), by the scheduler
+  // that chose them (MptcpConnection::ChunksByScheduler: a connection that
+  // switched counts each chunk under the scheduler of its time).
   std::map<std::string, uint64_t> chunks_by_scheduler;
 
   void Add(const ConnectionCounters& other);

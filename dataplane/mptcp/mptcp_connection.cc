@@ -465,6 +465,10 @@ void MptcpConnection::ResetSubflow(size_t i, Time now) {
 absl::Status MptcpConnection::SetScheduler(absl::string_view name, Time now) {
   auto scheduler = sched::CreateScheduler(name);
   if (!scheduler.ok()) return scheduler.status();
+  // The chunks so far were the old scheduler's decisions.
+  chunks_by_earlier_schedulers_[scheduler_->name()] +=
+      stats_.chunks_sent - chunks_at_switch_;
+  chunks_at_switch_ = stats_.chunks_sent;
   scheduler_ = std::move(*scheduler);
   ++stats_.scheduler_switches;
   // The new scheduler may use a subflow the old one was waiting for.

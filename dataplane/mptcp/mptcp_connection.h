@@ -311,6 +311,8 @@ class MptcpConnection {
   uint64_t remote_key() const { return remote_key_; }
   uint32_t local_token() const { return local_token_; }
   const MptcpConfig& config() const { return config_; }
+  // Who hears this connection's callbacks (the daemon: its proxy bridge).
+  const MptcpOwner* owner() const { return owner_; }
   // Data-level byte counts (the application's stream, each byte once
   // whatever subflows carried it, retransmissions and reinjections not
   // counted again):
@@ -352,6 +354,13 @@ class MptcpConnection {
   // known schedulers for an unknown name; the current one stays then.
   absl::Status SetScheduler(absl::string_view name, Time now);
   const char* scheduler_name() const { return scheduler_->name(); }
+  // MptcpStats::chunks_sent by the scheduler that chose each chunk (a
+  // connection that switched has several).
+  std::map<std::string, uint64_t> ChunksByScheduler() const {
+    std::map<std::string, uint64_t> chunks = chunks_by_earlier_schedulers_;
+    chunks[scheduler_->name()] += stats_.chunks_sent - chunks_at_switch_;
+    return chunks;
+  }
   uint64_t scheduler_switches() const { return stats_.scheduler_switches; }
   // Replaces every open subflow's congestion control with a new one of that
   // name, which starts from the subflow's current window
@@ -524,6 +533,9 @@ class MptcpConnection {
   std::optional<uint64_t> segment_data_ack_;  // this segment's, as an offset
   std::deque<std::pair<uint64_t, uint64_t>> reinject_;  // [begin, end)
   bool close_requested_ = false;
+  // For ChunksByScheduler: chunks counted before the last SetScheduler.
+  std::map<std::string, uint64_t> chunks_by_earlier_schedulers_;
+  uint64_t chunks_at_switch_ = 0;
   uint64_t fin_offset_ = 0;
   bool subflows_fin_sent_ = false;
   bool fin_acked_ = false;

@@ -31,6 +31,7 @@ Bridge* BridgeSet::Create(runtime::ScopedFd socket, bool connecting,
   entry.bridge = std::move(bridge);
   entry.info = std::move(info);
   by_id_[entry.info.id] = raw;
+  by_owner_[raw] = raw;
   if (events_.on_open) events_.on_open(*raw, entry.info);
   if (draining_) raw->BeginDrain();
   return raw;
@@ -53,6 +54,7 @@ void BridgeSet::Finished(Bridge* bridge) {
     auto entry = (*self)->bridges_.find(bridge);
     if (entry != (*self)->bridges_.end()) {
       (*self)->by_id_.erase(entry->second.info.id);
+      (*self)->by_owner_.erase(bridge);
       (*self)->bridges_.erase(entry);
     }
     (*self)->MaybeDrained();
@@ -87,6 +89,13 @@ void BridgeSet::ForEachFrom(
     const Entry& entry = bridges_.at(it->second);
     if (!f(*entry.bridge, entry.info)) return;
   }
+}
+
+const BridgeInfo* BridgeSet::InfoOfOwner(
+    const mptcp::MptcpOwner* owner) const {
+  auto it = by_owner_.find(owner);
+  if (it == by_owner_.end()) return nullptr;
+  return &bridges_.at(it->second).info;
 }
 
 Bridge* BridgeSet::Find(uint64_t id, const BridgeInfo** info) const {

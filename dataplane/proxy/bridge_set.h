@@ -67,6 +67,9 @@ class BridgeSet {
       const std::function<bool(Bridge&, const BridgeInfo&)>& f) const;
   // Null if no bridge has `id` (never had, or destroyed).
   Bridge* Find(uint64_t id, const BridgeInfo** info = nullptr) const;
+  // The info of the bridge that is `owner` (a connection's owner()), or
+  // null if it is no bridge of this set.
+  const BridgeInfo* InfoOfOwner(const mptcp::MptcpOwner* owner) const;
 
  private:
   struct Entry {
@@ -83,6 +86,7 @@ class BridgeSet {
   Events events_;
   absl::flat_hash_map<Bridge*, Entry> bridges_;
   std::map<uint64_t, Bridge*> by_id_;
+  absl::flat_hash_map<const mptcp::MptcpOwner*, Bridge*> by_owner_;
   uint64_t next_id_ = 1;
   bool draining_ = false;
   std::function<void()> drained_;

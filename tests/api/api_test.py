@@ -249,8 +249,11 @@ def test_scheduler_and_priority(stub, conn_id):
     print("scheduler switch on a live connection: subflow bytes per application byte "
           "minrtt %.2f %s, redundant %.2f %s" % (minrtt_ratio, minrtt_split,
                                                  redundant_ratio, redundant_split))
-    check(minrtt_ratio < 1.3, "minrtt sends each byte about once (%.2f)" % minrtt_ratio)
-    check(redundant_ratio > 1.6, "redundant sends each byte on both subflows (%.2f)" % redundant_ratio)
+    # minrtt sends each byte once (1.00 to 1.01 measured); redundant sends
+    # most bytes on both subflows (1.56 to 1.90 measured: a subflow whose
+    # window is full skips its copy).
+    check(minrtt_ratio < 1.15, "minrtt sends each byte about once (%.2f)" % minrtt_ratio)
+    check(redundant_ratio > 1.4, "redundant sends most bytes on both subflows (%.2f)" % redundant_ratio)
     # MP_PRIO: the join becomes a backup and carries nothing.
     stub.SetScheduler(pb.SetSchedulerRequest(id=conn_id, name="roundrobin"), timeout=10)
     join = [s for s in connection(stub, conn_id).subflows if s.id != 0][0]

@@ -76,5 +76,20 @@ TEST(LoopCallerTest, ClosedCallerRefusesAtOnce) {
   EXPECT_NE(s.message().find("shutting down"), std::string::npos);
 }
 
+TEST(LoopCallerTest, ACancelledCallGivesUpAndItsWorkNeverRuns) {
+  auto loop = runtime::EventLoop::Create();
+  ASSERT_TRUE(loop.ok());
+  LoopCaller caller(loop->get());
+  bool ran = false;
+  std::atomic<int> polls{0};
+  absl::Status s = caller.Call([&] { ran = true; }, Seconds(30),
+                               [&] { return ++polls >= 2; });
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("nothing was changed"), std::string::npos);
+  // The client gave up long before 30 s; its work must not run later.
+  ASSERT_TRUE((*loop)->RunOnce(Duration::zero()).ok());
+  EXPECT_FALSE(ran);
+}
+
 }  // namespace
 }  // namespace plait::api

@@ -129,6 +129,8 @@ proxy::ConnectionPlan PolicyControl::Plan(
   policy::ApplyProfile(*selection.profile, context_.paths, &plan.config);
   plan.reset_on_fallback =
       policy::FallbackOf(selection.profile) == v1::FALLBACK_BEHAVIOUR_RESET;
+  plan.fast_close_on_close =
+      selection.profile->options().fast_close_on_close();
   return plan;
 }
 

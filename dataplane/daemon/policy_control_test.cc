@@ -32,7 +32,7 @@ constexpr char kBulkToWeb[] = R"pb(
     name: "bulk"
     scheduler { name: "roundrobin" }
     congestion_control { name: "olia" }
-    options { fallback: FALLBACK_BEHAVIOUR_RESET }
+    options { fallback: FALLBACK_BEHAVIOUR_RESET fast_close_on_close: true }
   }
   rules {
     name: "web"
@@ -100,10 +100,12 @@ TEST(PolicyControlTest, AnAppliedPolicyChoosesByRule) {
   EXPECT_EQ(web.config.scheduler, "roundrobin");
   EXPECT_EQ(web.config.tcp.congestion_control, "olia");
   EXPECT_TRUE(web.reset_on_fallback);
+  EXPECT_TRUE(web.fast_close_on_close);
   proxy::ConnectionPlan other =
       control.Plan("forward:x", Target("10.9.0.1", 443));
   EXPECT_EQ(other.config.scheduler, "minrtt");
   EXPECT_FALSE(other.reset_on_fallback);
+  EXPECT_FALSE(other.fast_close_on_close);
 }
 
 TEST(PolicyControlTest, ARefusedPolicyLeavesTheOldOneInForce) {

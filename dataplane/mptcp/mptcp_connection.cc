@@ -371,7 +371,9 @@ Time MptcpConnection::next_deadline() const {
 }
 
 size_t MptcpConnection::Write(absl::Span<const uint8_t> data, Time now) {
-  if (close_requested_ || closed_ || aborting_) return 0;
+  if (close_requested_ || fast_close_when_acked_ || closed_ || aborting_) {
+    return 0;
+  }
   const size_t n = send_.Write(data);
   // No OnWritable from inside Write: the application has not yet counted
   // these bytes as taken and would write them again. It comes with the next
@@ -406,6 +408,12 @@ size_t MptcpConnection::Read(absl::Span<uint8_t> out, Time now) {
 
 bool MptcpConnection::AtEndOfStream() const {
   return peer_fin_received_ && recv_.readable() == 0;
+}
+
+void MptcpConnection::CloseFast(Time now) {
+  if (close_requested_ || closed_) return;
+  fast_close_when_acked_ = true;
+  AfterEvent(now);
 }
 
 void MptcpConnection::Close(Time now) {
@@ -1018,6 +1026,12 @@ void MptcpConnection::Reinject(Subflow& sf) {
 
 void MptcpConnection::AfterEvent(Time now) {
   if (depth_ > 0) return;
+  if (fast_close_when_acked_ && !closed_ &&
+      data_una_ >= send_.end_offset()) {
+    fast_close_when_acked_ = false;
+    Abort(now);  // comes back here, closed
+    return;
+  }
   ++depth_;
   // Deferred resets (protocol errors seen inside engine callbacks).
   for (auto& sf : subflows_) {

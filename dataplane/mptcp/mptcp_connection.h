@@ -293,6 +293,12 @@ class MptcpConnection {
   bool AtEndOfStream() const;
   size_t readable_bytes() const { return recv_.readable(); }
   void Close(Time now);
+  // No more writes; once every byte written is DATA_ACKed, the connection
+  // ends with MP_FASTCLOSE (Abort) instead of the DATA_FIN exchange: both
+  // ends free it at once, and what the peer still sends is lost. For an
+  // application whose close means it is done (a profile's
+  // fast_close_on_close).
+  void CloseFast(Time now);
   void Abort(Time now);
 
   bool established() const { return established_; }
@@ -533,6 +539,7 @@ class MptcpConnection {
   std::optional<uint64_t> segment_data_ack_;  // this segment's, as an offset
   std::deque<std::pair<uint64_t, uint64_t>> reinject_;  // [begin, end)
   bool close_requested_ = false;
+  bool fast_close_when_acked_ = false;  // CloseFast
   // For ChunksByScheduler: chunks counted before the last SetScheduler.
   std::map<std::string, uint64_t> chunks_by_earlier_schedulers_;
   uint64_t chunks_at_switch_ = 0;

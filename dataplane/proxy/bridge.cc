@@ -161,7 +161,11 @@ void Bridge::PumpUp(Time now) {
     if (socket_read_done_) {
       if (!close_sent_) {
         close_sent_ = true;
-        connection_->Close(now);
+        if (fast_close_on_close_ && socket_eof_) {
+          connection_->CloseFast(now);
+        } else {
+          connection_->Close(now);
+        }
       }
       return;
     }

@@ -74,6 +74,9 @@ class Bridge : public mptcp::MptcpOwner {
   // Graceful drain: stop reading the socket, send what was read, then
   // Close() the connection; the other direction goes on until its end.
   void BeginDrain();
+  // The application's close (its socket's EOF) ends the connection with
+  // CloseFast instead of Close. A drain still closes gracefully.
+  void set_fast_close_on_close(bool fast) { fast_close_on_close_ = fast; }
 
   const Stats& stats() const { return stats_; }
   size_t buffered() const {
@@ -129,6 +132,7 @@ class Bridge : public mptcp::MptcpOwner {
 
   bool socket_read_done_ = false;  // EOF read, or draining
   bool socket_eof_ = false;        // the peer's FIN was read
+  bool fast_close_on_close_ = false;
   bool close_sent_ = false;        // connection_->Close() called
   bool shutdown_sent_ = false;     // shutdown(SHUT_WR) after MPTCP's end
   bool working_ = false;           // inside Work()

@@ -27,6 +27,7 @@ Bridge* BridgeSet::Create(runtime::ScopedFd socket, bool connecting,
   auto bridge = std::make_unique<Bridge>(loop_, std::move(socket), connecting,
                                          options_, std::move(hooks));
   Bridge* raw = bridge.get();
+  raw->set_fast_close_on_close(info.fast_close_on_close);
   Entry& entry = bridges_[raw];
   entry.bridge = std::move(bridge);
   entry.info = std::move(info);

@@ -29,6 +29,7 @@ struct BridgeInfo {
   std::string rule;
   std::string profile;
   bool reset_on_fallback = false;
+  bool fast_close_on_close = false;
   Time opened;  // set by BridgeSet::Create
 };
 

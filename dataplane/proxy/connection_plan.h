@@ -19,6 +19,9 @@ struct ConnectionPlan {
   std::string profile;  // "" when the daemon's own settings apply
   // The profile refuses plain TCP: reset the connection if it falls back.
   bool reset_on_fallback = false;
+  // The application's close ends the connection with MP_FASTCLOSE
+  // (MptcpConnection::CloseFast).
+  bool fast_close_on_close = false;
 };
 
 // Called on the loop thread for each new connection (forwarders) or once
@@ -30,7 +33,7 @@ using Planner = std::function<ConnectionPlan(const std::string& listener,
 
 inline Planner FixedPlan(const mptcp::MptcpConfig& config) {
   return [config](const std::string&, const TcpAddress&) {
-    return ConnectionPlan{config, "", "", false};
+    return ConnectionPlan{config, "", "", false, false};
   };
 }
 

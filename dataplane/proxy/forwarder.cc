@@ -111,6 +111,7 @@ void Forwarder::OnAcceptable() {
     info.rule = std::move(plan.rule);
     info.profile = std::move(plan.profile);
     info.reset_on_fallback = plan.reset_on_fallback;
+    info.fast_close_on_close = plan.fast_close_on_close;
     Bridge* bridge =
         bridges_->Create(std::move(*socket), /*connecting=*/false, info);
     auto connection = stack_->Connect(plan.config, spec_.source, target->address,

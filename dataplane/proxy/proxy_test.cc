@@ -388,6 +388,61 @@ TEST_F(ProxyTest, HalfCloseCrossesBothWays) {
 
 // The client application resets its socket: the server application's
 // socket is reset too (MP_FASTCLOSE on the way); and the reverse.
+// A profile's fast_close_on_close: the application's close ends the
+// connection with MP_FASTCLOSE (no DATA_FIN exchange) once its bytes are
+// DATA_ACKed; both ends' bridges finish, the server application sees a
+// reset after the request it was sent.
+TEST_F(ProxyTest, FastCloseOnCloseEndsTheConnectionWithFastclose) {
+  std::vector<mptcp::MptcpCloseReason> reasons;
+  BridgeSet::Events events;
+  events.on_close = [&](const Bridge& b, const BridgeInfo&) {
+    reasons.push_back(b.close_reason());
+  };
+  BridgeSet fast_bridges(loop_.get(), client_->stack(), Bridge::Options(),
+                         [this] { client_->Kick(); }, events);
+  mptcp::MptcpConfig config;
+  config.tcp.mss = io::udp::InnerMss(true, true, 1500);
+  auto forwarder = Forwarder::Create(
+      loop_.get(), client_->stack(), &fast_bridges,
+      ForwardSpec{{Ip("127.0.0.1"), 0}, {Ip("127.0.0.3"), 80}, Ip("127.0.0.1")},
+      [config](const std::string&, const TcpAddress&) {
+        ConnectionPlan plan{config, "rule", "profile", false, true};
+        return plan;
+      });
+  ASSERT_TRUE(forwarder.ok()) << forwarder.status();
+  std::atomic<bool> done{false};
+  std::string request;
+  int after_request = 0;
+  std::thread server_app([&] {
+    const int fd = BlockingAccept(app_listener_.get());
+    char buf[64];
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n > 0) request.assign(buf, n);
+    send(fd, "response", 8, MSG_NOSIGNAL);
+    const ssize_t m = recv(fd, buf, sizeof(buf), 0);
+    after_request = m < 0 ? errno : 0;  // ECONNRESET: fast close, not EOF
+    close(fd);
+    done = true;
+  });
+  const int fd = BlockingConnect((*forwarder)->port());
+  send(fd, "request", 7, MSG_NOSIGNAL);
+  char buf[16];
+  ssize_t got = 0;
+  EXPECT_TRUE(RunUntil([&] {
+    const ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0) got += n;
+    return got == 8;
+  }, 30));
+  close(fd);
+  EXPECT_TRUE(RunUntil([&] { return done.load(); }, 30));
+  server_app.join();
+  EXPECT_EQ(request, "request");
+  EXPECT_EQ(after_request, ECONNRESET);
+  EXPECT_TRUE(RunUntil([&] { return !reasons.empty(); }, 10));
+  EXPECT_EQ(reasons[0], mptcp::MptcpCloseReason::kAborted);
+  forwarder->reset();
+}
+
 TEST_F(ProxyTest, ResetCrossesFromClientToServer) {
   int server_error = 0;
   std::atomic<bool> server_has_data{false}, done{false};

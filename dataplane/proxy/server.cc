@@ -63,6 +63,7 @@ mptcp::MptcpOwner* Server::OwnerFor(const tcp::TcpEndpoints& endpoints) {
   info.rule = plan_.rule;
   info.profile = plan_.profile;
   info.reset_on_fallback = plan_.reset_on_fallback;
+  info.fast_close_on_close = plan_.fast_close_on_close;
   pending_ = bridges_->Create(std::move(*socket), /*connecting=*/true, info);
   return pending_;
 }

@@ -234,7 +234,14 @@ def test_connections(pair, stub):
     return clients, ids
 
 
-def test_scheduler_and_priority(stub, conn_id):
+def test_scheduler_and_priority(pair, stub, conn_id, client):
+    # Application-limited traffic (2 MB/s each way): no subflow's window is
+    # ever full, so the scheduler alone decides where each byte goes. At
+    # full speed a redundant copy is skipped whenever a window is full and
+    # the ratio wanders (1.28 to 1.90 seen).
+    client.rate = 2000000
+    pair.source.rate = 2000000
+    time.sleep(1)
     code, message = api.code_of(stub.SetScheduler, pb.SetSchedulerRequest(id=conn_id, name="fastest"))
     check(code == SC.INVALID_ARGUMENT and message.startswith("name:"), "bad scheduler: %r" % message)
     code, _ = api.code_of(stub.SetScheduler, pb.SetSchedulerRequest(id=424242, name="minrtt"))
@@ -249,11 +256,8 @@ def test_scheduler_and_priority(stub, conn_id):
     print("scheduler switch on a live connection: subflow bytes per application byte "
           "minrtt %.2f %s, redundant %.2f %s" % (minrtt_ratio, minrtt_split,
                                                  redundant_ratio, redundant_split))
-    # minrtt sends each byte once (1.00 to 1.01 measured); redundant sends
-    # most bytes on both subflows (1.56 to 1.90 measured: a subflow whose
-    # window is full skips its copy).
-    check(minrtt_ratio < 1.15, "minrtt sends each byte about once (%.2f)" % minrtt_ratio)
-    check(redundant_ratio > 1.4, "redundant sends most bytes on both subflows (%.2f)" % redundant_ratio)
+    check(minrtt_ratio < 1.1, "minrtt sends each byte once (%.2f)" % minrtt_ratio)
+    check(redundant_ratio > 1.8, "redundant sends each byte on both subflows (%.2f)" % redundant_ratio)
     # MP_PRIO: the join becomes a backup and carries nothing.
     stub.SetScheduler(pb.SetSchedulerRequest(id=conn_id, name="roundrobin"), timeout=10)
     join = [s for s in connection(stub, conn_id).subflows if s.id != 0][0]
@@ -281,6 +285,8 @@ def test_scheduler_and_priority(stub, conn_id):
     check(code == SC.INVALID_ARGUMENT and message.startswith("name:"), "bad cc: %r" % message)
     c = stub.SetCongestionControl(pb.SetCongestionControlRequest(id=conn_id, name="cubic"), timeout=10)
     check(c.congestion_control == "cubic", "cc now %r" % c.congestion_control)
+    client.rate = None
+    pair.source.rate = None
     return {"minrtt": minrtt_ratio, "redundant": redundant_ratio}
 
 
@@ -541,7 +547,8 @@ def main():
         test_status_health_reflection(pair, stub)
         test_policy(pair, stub, client_events)
         clients, ids = test_connections(pair, stub)
-        ratios = test_scheduler_and_priority(stub, ids[0])
+        clients[1].rate = 2000000  # the other connection, paced too
+        ratios = test_scheduler_and_priority(pair, stub, ids[0], clients[0])
         test_subflows_and_addresses(pair, stub, ids[0], server_events)
         kinds = {pb.EventType.Name(e.type) for e in client_events.events}
         for wanted in ("EVENT_TYPE_CONNECTION_CREATED", "EVENT_TYPE_CONNECTION_ESTABLISHED",
